@@ -1,0 +1,102 @@
+"""Exact population risk of x_hat = A sign(B x) for Gaussian data (BRIEF section 2).
+
+For x ~ N(0, Sigma) Grothendieck's identity gives every moment the loss needs in closed form, so the
+risk, the optimal decoder and (through autograd) the exact population gradient are available at any
+finite d with no sampling noise. Sigma = None means the identity and takes a cheaper path.
+
+Shapes: B is (n, d) (n hidden units, d inputs), A is (d, n), Sigma is (d, d).
+All functions are differentiable with respect to A and B.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+#: Off-diagonal entries of the correlation matrix are clamped to [-1 + eps, 1 - eps] before arcsin,
+#: whose slope is infinite at +-1 (BRIEF section 2). 1e-7 bounds the slope by ~2.2e3.
+ARCSIN_EPS = 1e-7
+
+SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+def normalize_rows(B: torch.Tensor) -> torch.Tensor:
+    """Bbar: B with unit-norm rows. sign(Bx) depends only on these directions. (n, d) -> (n, d)."""
+    return B / B.norm(dim=1, keepdim=True)
+
+
+def arcsin_correlation(C: torch.Tensor) -> torch.Tensor:
+    """(2/pi)^-1 E[sign(u_i) sign(u_j)] for u ~ N(0, C) with unit diagonal: entrywise arcsin(C).
+
+    The diagonal is the constant pi/2 and is not differentiated through arcsin; off-diagonal
+    entries are clamped away from +-1. (n, n) -> (n, n).
+    """
+    eye = torch.eye(C.shape[0], dtype=C.dtype, device=C.device)
+    off = (C * (1 - eye)).clamp(-1 + ARCSIN_EPS, 1 - ARCSIN_EPS)
+    return torch.asin(off) * (1 - eye) + (math.pi / 2) * eye
+
+
+class SecondMoments:
+    """The two moments of (x, s = sign(Bx)) the risk depends on, for x ~ N(0, Sigma).
+
+    cross: E[x s^T] / sqrt(2/pi) = Sigma B^T D^{-1/2}   (d, n)
+    gram:  E[s s^T] / (2/pi)     = arcsin(C)             (n, n)
+    trace: tr(Sigma)
+
+    With Sigma = I these are Bbar^T and arcsin(Bbar Bbar^T) (BRIEF section 2).
+    """
+
+    def __init__(self, B: torch.Tensor, Sigma: torch.Tensor | None = None):
+        d = B.shape[1]
+        if Sigma is None:
+            Bbar = normalize_rows(B)  # (n, d)
+            self.cross = Bbar.T  # (d, n)
+            self.gram = arcsin_correlation(Bbar @ Bbar.T)  # (n, n)
+            self.trace = float(d)
+        else:
+            SB = Sigma @ B.T  # (d, n)
+            inv_sqrt_D = torch.rsqrt((B * SB.T).sum(dim=1))  # (n,) 1/sqrt(diag(B Sigma B^T))
+            self.cross = SB * inv_sqrt_D  # (d, n)
+            corr = (B @ self.cross) * inv_sqrt_D[:, None]  # (n, n) D^-1/2 B Sigma B^T D^-1/2
+            self.gram = arcsin_correlation(corr)
+            self.trace = float(torch.diagonal(Sigma).sum())
+
+
+def risk(A: torch.Tensor, B: torch.Tensor, Sigma: torch.Tensor | None = None) -> torch.Tensor:
+    """R(A, B) = E||x - A sign(Bx)||^2 / d, exactly (BRIEF section 2, general-covariance form).
+
+    R = (1/d)[tr Sigma - 2 sqrt(2/pi) tr(A K^T) + (2/pi) tr(A arcsin(C) A^T)], K = Sigma B^T D^-1/2.
+    """
+    d = B.shape[1]
+    mom = SecondMoments(B, Sigma)
+    linear = (A * mom.cross).sum()  # tr(A K^T)
+    quadratic = ((A @ mom.gram) * A).sum()  # tr(A arcsin(C) A^T)
+    return (mom.trace - 2 * SQRT_2_OVER_PI * linear + (2 / math.pi) * quadratic) / d
+
+
+def _solve_gram(gram: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
+    """gram^{-1} rhs for the symmetric positive-definite arcsin(C). (n, n), (n, k) -> (n, k)."""
+    L, info = torch.linalg.cholesky_ex(gram)
+    if int(info) == 0:
+        return torch.cholesky_solve(rhs, L)
+    return torch.linalg.solve(gram, rhs)  # numerically singular (e.g. repeated rows): LU fallback
+
+
+def optimal_decoder(B: torch.Tensor, Sigma: torch.Tensor | None = None) -> torch.Tensor:
+    """A*(B) = sqrt(pi/2) K arcsin(C)^{-1}, the least-squares decoder for a fixed encoder. -> (d, n)."""
+    mom = SecondMoments(B, Sigma)
+    return math.sqrt(math.pi / 2) * _solve_gram(mom.gram, mom.cross.T).T
+
+
+def encoder_risk(B: torch.Tensor, Sigma: torch.Tensor | None = None) -> torch.Tensor:
+    """R(A*(B), B) = (1/d)[tr Sigma - tr(K arcsin(C)^{-1} K^T)], the risk of B with its best decoder."""
+    d = B.shape[1]
+    mom = SecondMoments(B, Sigma)
+    explained = (mom.cross.T * _solve_gram(mom.gram, mom.cross.T)).sum()  # tr(K S^-1 K^T)
+    return (mom.trace - explained) / d
+
+
+def tied_risk(beta: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    """Risk of the weight-tied model A = beta Bbar^T on x ~ N(0, I_d) (BRIEF section 4)."""
+    return risk(beta * normalize_rows(B).T, B)

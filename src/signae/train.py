@@ -1,0 +1,314 @@
+"""Gradient methods that train x_hat = A sign(Bx) (BRIEF section 4).
+
+Three trainers, one per method the brief names:
+
+- ``projected_gd``: gradient descent on the exact population risk (closed form of BRIEF section 2),
+  from a Gaussian initialisation; after every step the rows of B go back on the unit sphere. The
+  decoder is either set to A*(B) at every step (``decoder="optimal"``) or trained jointly.
+- ``tied_gd``: gradient descent on the weight-tied model A = beta Bbar^T, parameters (B, beta).
+- ``sample_gd``: training on fresh Gaussian samples, where no closed form is used. sign has zero
+  gradient almost everywhere, so the encoder is trained through the smooth surrogate tanh(s z) of
+  sign(z) on the unit-row pre-activation z = Bbar x, with s sharpening geometrically from s0 to s1.
+  At every step the decoder is the least-squares fit on the batch (variable projection, the sample
+  analogue of A*(B)); the final decoder is the least-squares fit of *true sign* features on
+  ``fit_samples`` fresh samples. The loss is always *evaluated* with the true sign and the exact risk.
+
+Learning rates are given per coordinate: the gradient of R with respect to a unit row is O(1/d), so
+every trainer steps by ``lr * d``. Each trainer returns a :class:`TrainResult` with the exact-risk
+curve, the initial and final weights and its wall time.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from . import population as pop
+
+
+@dataclass
+class TrainResult:
+    """What a training run produces. Arrays are numpy, float64, on the host.
+
+    steps:      (k,) iteration numbers at which the loss was recorded
+    losses:     (k,) exact population risk at those iterations
+    B_init:     (n, d) encoder at initialisation (unit rows)
+    B:          (n, d) trained encoder (unit rows)
+    A:          (d, n) trained decoder
+    final_loss: exact population risk R(A, B) of the returned weights, true sign
+    extra:      trainer-specific scalars (beta, surrogate sharpness, ...)
+    """
+
+    steps: np.ndarray
+    losses: np.ndarray
+    B_init: np.ndarray
+    B: np.ndarray
+    A: np.ndarray
+    final_loss: float
+    wall_time_s: float
+    extra: dict = field(default_factory=dict)
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' -> CUDA when present, else CPU; 'cpu' / 'cuda' as asked (error if CUDA is missing)."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("config asks for device 'cuda' but torch sees no GPU; set device: auto or cpu")
+    if name not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {name!r}")
+    return torch.device(name)
+
+
+def gaussian_init(n: int, d: int, seed: int, device: torch.device, dtype=torch.float64) -> torch.Tensor:
+    """Unit-row Gaussian encoder. Drawn on the CPU from ``seed`` so every device starts alike. (n, d)"""
+    g = torch.Generator().manual_seed(seed)
+    B = torch.randn(n, d, generator=g, dtype=torch.float64)
+    return pop.normalize_rows(B).to(device=device, dtype=dtype)
+
+
+def _as_tensor(Sigma, device, dtype):
+    return None if Sigma is None else torch.as_tensor(Sigma, dtype=dtype, device=device)
+
+
+def _host(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to("cpu", torch.float64).numpy()
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def projected_gd(
+    d: int,
+    n: int,
+    steps: int,
+    lr: float = 1.0,
+    decoder: str = "optimal",
+    lr_decoder: float = 0.2,
+    seed: int = 0,
+    Sigma: np.ndarray | None = None,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float64,
+    record_every: int = 1,
+) -> TrainResult:
+    """Projected GD on the exact population risk from a Gaussian initialisation (BRIEF section 4).
+
+    decoder="optimal": minimise R(A*(B), B) over unit-row B (variable projection).
+    decoder="joint":   minimise R(A, B) over (A, B) from A = 0, with step lr_decoder * d on A.
+    Sigma: (d, d) data covariance, or None for the identity.
+    """
+    device = torch.device(device)
+    S = _as_tensor(Sigma, device, dtype)
+    B = gaussian_init(n, d, seed, device, dtype).requires_grad_()
+    B_init = _host(B)
+    A = torch.zeros(d, n, dtype=dtype, device=device, requires_grad=True) if decoder == "joint" else None
+    if decoder not in ("optimal", "joint"):
+        raise ValueError(f"decoder must be 'optimal' or 'joint', got {decoder!r}")
+
+    rec_steps, rec_losses = [], []
+    _sync(device)
+    t0 = time.perf_counter()
+    for it in range(steps + 1):
+        if decoder == "optimal":
+            loss = pop.encoder_risk(B, S)
+            grads = torch.autograd.grad(loss, B)
+        else:
+            loss = pop.risk(A, B, S)
+            grads = torch.autograd.grad(loss, (B, A))
+        if it % record_every == 0 or it == steps:
+            rec_steps.append(it)
+            rec_losses.append(loss.detach())  # stays on the device: no per-step host sync
+        if it == steps:
+            break
+        with torch.no_grad():
+            B -= lr * d * grads[0]
+            B.copy_(pop.normalize_rows(B))  # projection back on the unit sphere
+            if A is not None:
+                A -= lr_decoder * d * grads[1]
+    with torch.no_grad():
+        A_final = pop.optimal_decoder(B, S) if A is None else A
+        final = float(pop.risk(A_final, B, S))
+    _sync(device)
+    wall = time.perf_counter() - t0
+    return TrainResult(
+        steps=np.asarray(rec_steps),
+        losses=_host(torch.stack(rec_losses)),
+        B_init=B_init,
+        B=_host(B),
+        A=_host(A_final),
+        final_loss=final,
+        wall_time_s=wall,
+    )
+
+
+def tied_gd(
+    d: int,
+    n: int,
+    steps: int,
+    lr: float = 1.0,
+    lr_beta: float = 0.5,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float64,
+    record_every: int = 1,
+) -> TrainResult:
+    """Plain GD on the weight-tied model A = beta Bbar^T, x ~ N(0, I_d) (BRIEF section 4).
+
+    B is not projected: the risk depends on B only through Bbar, so its gradient is orthogonal to
+    each row and the row norms only drift at second order. beta starts at 0 and steps by
+    lr_beta / kappa times its gradient, where kappa = 2r + 4r^2/pi is d^2R/dbeta^2 at a Gaussian
+    initialisation ((4/pi) tr(S G)/d with tr(S G) ~ n pi/2 + n^2/d): lr_beta = 1 would be a Newton
+    step there, so one value is stable at every r.
+    """
+    r = n / d
+    kappa = 2 * r + 4 * r**2 / math.pi
+    device = torch.device(device)
+    B = gaussian_init(n, d, seed, device, dtype).requires_grad_()
+    B_init = _host(B)
+    beta = torch.zeros((), dtype=dtype, device=device, requires_grad=True)
+    rec_steps, rec_losses = [], []
+    _sync(device)
+    t0 = time.perf_counter()
+    for it in range(steps + 1):
+        loss = pop.tied_risk(beta, B)
+        gB, gbeta = torch.autograd.grad(loss, (B, beta))
+        if it % record_every == 0 or it == steps:
+            rec_steps.append(it)
+            rec_losses.append(loss.detach())
+        if it == steps:
+            break
+        with torch.no_grad():
+            B -= lr * d * gB
+            beta -= (lr_beta / kappa) * gbeta
+    with torch.no_grad():
+        A = beta * pop.normalize_rows(B).T
+        final = float(pop.risk(A, B))
+    _sync(device)
+    wall = time.perf_counter() - t0
+    return TrainResult(
+        steps=np.asarray(rec_steps),
+        losses=_host(torch.stack(rec_losses)),
+        B_init=B_init,
+        B=_host(pop.normalize_rows(B)),
+        A=_host(A),
+        final_loss=final,
+        wall_time_s=wall,
+        extra={"beta": float(beta.detach())},
+    )
+
+
+def least_squares_decoder(
+    B: torch.Tensor,
+    sampler,
+    samples: int,
+    chunk: int = 16384,
+    ridge: float = 1e-6,
+) -> torch.Tensor:
+    """Decoder fitted from sample moments of true sign features: A = E[x s^T] E[s s^T]^{-1}.
+
+    B: (n, d). sampler(k) -> (k, d) fresh data. Moments accumulate in float64 over chunks so memory
+    stays O(chunk * n). ridge (relative to the mean diagonal) only guards the solve.
+    """
+    n, d = B.shape
+    ss = torch.zeros(n, n, dtype=torch.float64, device=B.device)
+    xs = torch.zeros(d, n, dtype=torch.float64, device=B.device)
+    done = 0
+    while done < samples:
+        k = min(chunk, samples - done)
+        X = sampler(k)  # (k, d)
+        s = torch.sign(X @ B.T)  # (k, n)
+        ss += (s.T @ s).double()
+        xs += (X.T @ s).double()
+        done += k
+    ss /= samples
+    xs /= samples
+    ss += ridge * torch.eye(n, dtype=torch.float64, device=B.device)
+    return torch.linalg.solve(ss, xs.T).T  # (d, n)
+
+
+def sample_gd(
+    d: int,
+    n: int,
+    steps: int,
+    batch: int = 8192,
+    lr: float = 1.0,
+    sharpness: tuple[float, float] = (1.0, 3.0),
+    fit_samples: int | None = None,
+    seed: int = 0,
+    Sigma: np.ndarray | None = None,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+    record_every: int = 5,
+    ridge: float = 1e-3,
+) -> TrainResult:
+    """Sample-based projected GD with a sharpening tanh surrogate (BRIEF section 4, last paragraph).
+
+    Per step: X (batch, d) fresh samples; Z = X Bbar^T (batch, n); F = tanh(s Z); decoder
+    W = (F^T F / N + ridge I)^{-1} F^T X / N (the batch least-squares fit); loss = ||X - F W||^2/(N d);
+    step B by -lr_t * d * grad, lr_t cosine-decayed to 0, and renormalise the rows. The recorded
+    curve is the exact risk R(A*(B), B) of the current encoder; the returned decoder is fitted on
+    fit_samples (default 200 n) fresh samples with the true sign.
+    """
+    device = torch.device(device)
+    g = torch.Generator(device=device).manual_seed(seed + 1)  # data stream, distinct from the init
+    root = None
+    if Sigma is not None:
+        evals, evecs = np.linalg.eigh(np.asarray(Sigma, dtype=float))
+        root = torch.as_tensor((evecs * np.sqrt(np.clip(evals, 0, None))) @ evecs.T, dtype=dtype, device=device)
+
+    def sampler(k: int) -> torch.Tensor:  # (k, d) rows ~ N(0, Sigma)
+        X = torch.randn(k, d, generator=g, dtype=dtype, device=device)
+        return X if root is None else X @ root
+
+    S64 = _as_tensor(Sigma, device, torch.float64)
+    B = gaussian_init(n, d, seed, device, dtype).requires_grad_()
+    B_init = _host(B)
+    eye = torch.eye(n, dtype=dtype, device=device)
+    s0, s1 = sharpness
+    rec_steps, rec_losses = [], []
+    _sync(device)
+    t0 = time.perf_counter()
+    for it in range(steps + 1):
+        if it % record_every == 0 or it == steps:
+            with torch.no_grad():
+                rec_steps.append(it)
+                rec_losses.append(pop.encoder_risk(B.detach().double(), S64))
+        if it == steps:
+            break
+        frac = it / max(steps - 1, 1)
+        s = s0 * (s1 / s0) ** frac
+        lr_t = lr * 0.5 * (1 + math.cos(math.pi * frac))
+        X = sampler(batch)  # (N, d)
+        F = torch.tanh(s * (X @ pop.normalize_rows(B).T))  # (N, n)
+        gram = F.T @ F / batch + ridge * eye  # (n, n)
+        cross = X.T @ F / batch  # (d, n)
+        L = torch.linalg.cholesky(gram)
+        W = torch.cholesky_solve(cross.T, L)  # (n, d)
+        loss = (X.pow(2).sum() / batch - (cross * W.T).sum()) / d
+        (gB,) = torch.autograd.grad(loss, B)
+        with torch.no_grad():
+            B -= lr_t * d * gB
+            B.copy_(pop.normalize_rows(B))
+    with torch.no_grad():
+        A = least_squares_decoder(B.detach(), sampler, fit_samples or 200 * n)
+        B64 = B.detach().double()
+        final = float(pop.risk(A, B64, S64))
+        encoder_only = float(pop.encoder_risk(B64, S64))
+    _sync(device)
+    wall = time.perf_counter() - t0
+    return TrainResult(
+        steps=np.asarray(rec_steps),
+        losses=_host(torch.stack(rec_losses)),
+        B_init=B_init,
+        B=_host(B),
+        A=_host(A),
+        final_loss=final,
+        wall_time_s=wall,
+        extra={"encoder_risk": encoder_only, "final_sharpness": s1},
+    )
