@@ -62,14 +62,31 @@ class SecondMoments:
             self.gram = arcsin_correlation(corr)
             self.trace = float(torch.diagonal(Sigma).sum())
 
+    @classmethod
+    def whitened(cls, V: torch.Tensor, root: torch.Tensor | None) -> "SecondMoments":
+        """The same moments from the whitened encoder V = B Sigma^{1/2} (n, d), root = Sigma^{1/2}.
+
+        sign(Bx) = sign(V z) with z = Sigma^{-1/2} x white, so D = diag(V V^T), C = Vbar Vbar^T and
+        Sigma B^T D^{-1/2} = Sigma^{1/2} Vbar^T (BRIEF section 5). root None means Sigma = I.
+        """
+        mom = cls.__new__(cls)
+        Vbar = normalize_rows(V)  # (n, d)
+        mom.cross = Vbar.T if root is None else root @ Vbar.T  # (d, n)
+        mom.gram = arcsin_correlation(Vbar @ Vbar.T)  # (n, n)
+        mom.trace = float(V.shape[1]) if root is None else float((root * root).sum())  # tr(Sigma)
+        return mom
+
 
 def risk(A: torch.Tensor, B: torch.Tensor, Sigma: torch.Tensor | None = None) -> torch.Tensor:
     """R(A, B) = E||x - A sign(Bx)||^2 / d, exactly (BRIEF section 2, general-covariance form).
 
     R = (1/d)[tr Sigma - 2 sqrt(2/pi) tr(A K^T) + (2/pi) tr(A arcsin(C) A^T)], K = Sigma B^T D^-1/2.
     """
-    d = B.shape[1]
-    mom = SecondMoments(B, Sigma)
+    return risk_from_moments(A, SecondMoments(B, Sigma), B.shape[1])
+
+
+def risk_from_moments(A: torch.Tensor, mom: SecondMoments, d: int) -> torch.Tensor:
+    """R(A, B) from the encoder's SecondMoments; A is (d, n)."""
     linear = (A * mom.cross).sum()  # tr(A K^T)
     quadratic = ((A @ mom.gram) * A).sum()  # tr(A arcsin(C) A^T)
     return (mom.trace - 2 * SQRT_2_OVER_PI * linear + (2 / math.pi) * quadratic) / d
@@ -91,8 +108,16 @@ def optimal_decoder(B: torch.Tensor, Sigma: torch.Tensor | None = None) -> torch
 
 def encoder_risk(B: torch.Tensor, Sigma: torch.Tensor | None = None) -> torch.Tensor:
     """R(A*(B), B) = (1/d)[tr Sigma - tr(K arcsin(C)^{-1} K^T)], the risk of B with its best decoder."""
-    d = B.shape[1]
-    mom = SecondMoments(B, Sigma)
+    return encoder_risk_from_moments(SecondMoments(B, Sigma), B.shape[1])
+
+
+def whitened_encoder_risk(V: torch.Tensor, root: torch.Tensor) -> torch.Tensor:
+    """encoder_risk of B = V Sigma^{-1/2}, computed from V (n, d) and root = Sigma^{1/2} (d, d)."""
+    return encoder_risk_from_moments(SecondMoments.whitened(V, root), V.shape[1])
+
+
+def encoder_risk_from_moments(mom: SecondMoments, d: int) -> torch.Tensor:
+    """R(A*(B), B) from the encoder's SecondMoments."""
     explained = (mom.cross.T * _solve_gram(mom.gram, mom.cross.T)).sum()  # tr(K S^-1 K^T)
     return (mom.trace - explained) / d
 

@@ -76,7 +76,8 @@ def _as_tensor(Sigma, device, dtype):
 
 
 def _host(t: torch.Tensor) -> np.ndarray:
-    return t.detach().to("cpu", torch.float64).numpy()
+    """A float64 host copy (never a view: training updates its tensors in place)."""
+    return t.detach().to("cpu", torch.float64).numpy().copy()
 
 
 def _sync(device: torch.device) -> None:
@@ -99,39 +100,60 @@ def projected_gd(
 ) -> TrainResult:
     """Projected GD on the exact population risk from a Gaussian initialisation (BRIEF section 4).
 
-    decoder="optimal": minimise R(A*(B), B) over unit-row B (variable projection).
+    decoder="optimal": minimise R(A*(B), B) over the encoder (variable projection).
     decoder="joint":   minimise R(A, B) over (A, B) from A = 0, with step lr_decoder * d on A.
     Sigma: (d, d) data covariance, or None for the identity.
+
+    The encoder is held as V = B Sigma^{1/2} with unit rows (U of BRIEF section 5; V = B for
+    Sigma = I), the parametrisation in which the risk is a function on a product of spheres; the
+    step is lr * d / lambda_max(Sigma), so one lr fits every spectrum normalised to tr Sigma = d.
+    The Gaussian initialisation is drawn for V, i.e. in whitened coordinates.
     """
-    device = torch.device(device)
-    S = _as_tensor(Sigma, device, dtype)
-    B = gaussian_init(n, d, seed, device, dtype).requires_grad_()
-    B_init = _host(B)
-    A = torch.zeros(d, n, dtype=dtype, device=device, requires_grad=True) if decoder == "joint" else None
     if decoder not in ("optimal", "joint"):
         raise ValueError(f"decoder must be 'optimal' or 'joint', got {decoder!r}")
+    device = torch.device(device)
+    if Sigma is None:
+        root = inv_root = None
+        step = lr * d
+    else:
+        evals, evecs = np.linalg.eigh(np.asarray(Sigma, dtype=float))
+        if evals.min() <= 0:
+            raise ValueError("Sigma must be positive definite for projected_gd")
+        root = torch.as_tensor((evecs * np.sqrt(evals)) @ evecs.T, dtype=dtype, device=device)  # (d, d)
+        inv_root = torch.as_tensor((evecs / np.sqrt(evals)) @ evecs.T, dtype=dtype, device=device)
+        step = lr * d / evals.max()
+
+    def encoder_of(V):  # (n, d) unit-row B with sign(Bx) = sign(V Sigma^{-1/2} x)
+        return V if inv_root is None else pop.normalize_rows(V @ inv_root)
+
+    V = gaussian_init(n, d, seed, device, dtype).requires_grad_()
+    B_init = _host(encoder_of(V.detach()))
+    A = torch.zeros(d, n, dtype=dtype, device=device, requires_grad=True) if decoder == "joint" else None
 
     rec_steps, rec_losses = [], []
     _sync(device)
     t0 = time.perf_counter()
     for it in range(steps + 1):
+        mom = pop.SecondMoments.whitened(V, root)
         if decoder == "optimal":
-            loss = pop.encoder_risk(B, S)
-            grads = torch.autograd.grad(loss, B)
+            loss = pop.encoder_risk_from_moments(mom, d)
+            grads = torch.autograd.grad(loss, V)
         else:
-            loss = pop.risk(A, B, S)
-            grads = torch.autograd.grad(loss, (B, A))
+            loss = pop.risk_from_moments(A, mom, d)
+            grads = torch.autograd.grad(loss, (V, A))
         if it % record_every == 0 or it == steps:
             rec_steps.append(it)
             rec_losses.append(loss.detach())  # stays on the device: no per-step host sync
         if it == steps:
             break
         with torch.no_grad():
-            B -= lr * d * grads[0]
-            B.copy_(pop.normalize_rows(B))  # projection back on the unit sphere
+            V -= step * grads[0]
+            V.copy_(pop.normalize_rows(V))  # projection back on the unit sphere
             if A is not None:
                 A -= lr_decoder * d * grads[1]
     with torch.no_grad():
+        B = encoder_of(V)
+        S = _as_tensor(Sigma, device, dtype)
         A_final = pop.optimal_decoder(B, S) if A is None else A
         final = float(pop.risk(A_final, B, S))
     _sync(device)

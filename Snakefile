@@ -1,0 +1,26 @@
+# Two-layer sign autoencoders: fundamental limits and gradient methods (Shevchenko et al., ICML 2023).
+# `snakemake --cores all` regenerates every figure; see README.md. The science is in src/signae/,
+# the rules here only say what depends on what.
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/claims.smk"
+
+
+rule all:
+    input:
+        FIGURES,
+        "results/claims.csv",
+    default_target: True

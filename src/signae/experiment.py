@@ -1,0 +1,100 @@
+"""One training run of the pipeline: from (data, trainer, d, r, seed, settings) to saved files.
+
+This is the function the Snakemake rule ``train`` calls (workflow/scripts/train.py); it is also what
+the tests and the benchmark call, so every path through the package trains the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import data, provenance, theory, train
+
+
+def hidden_units(d: int, r: float) -> int:
+    """n = round(r d); an error if r d is not (close to) an integer, since r would then be misreported."""
+    n = int(round(r * d))
+    if n < 1 or abs(n - r * d) > 1e-9 * max(1.0, r * d):
+        raise ValueError(f"r * d must be a positive integer, got r = {r}, d = {d}; pick d divisible by 1/r")
+    return n
+
+
+def covariance_for(kind: str, d: int, spectrum_args: dict, seed: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """(Sigma or None for isotropic, its eigenvalues descending) for the named data set."""
+    lam = data.spectrum(kind, d, **spectrum_args)
+    return (None if kind == "isotropic" else data.covariance(lam, seed)), lam
+
+
+def run(
+    kind: str,
+    trainer: str,
+    d: int,
+    r: float,
+    seed: int,
+    settings: dict,
+    spectrum_args: dict | None = None,
+    covariance_seed: int = 0,
+    device: str = "auto",
+) -> tuple[train.TrainResult, dict]:
+    """Train one autoencoder. Returns the result and its metadata (everything needed to redo it)."""
+    dev = train.resolve_device(device)
+    n = hidden_units(d, r)
+    Sigma, lam = covariance_for(kind, d, spectrum_args or {}, covariance_seed)
+    s = dict(settings)
+    if trainer == "pgd":
+        res = train.projected_gd(d, n, s["steps"], lr=s["lr"], decoder=s["decoder"], lr_decoder=s["lr_decoder"],
+                                 seed=seed, Sigma=Sigma, device=dev)
+    elif trainer == "tied":
+        if Sigma is not None:
+            raise ValueError("the weight-tied trainer is defined for isotropic data only (BRIEF section 4)")
+        res = train.tied_gd(d, n, s["steps"], lr=s["lr"], lr_beta=s["lr_beta"], seed=seed, device=dev)
+    elif trainer == "sample":
+        res = train.sample_gd(d, n, s["steps"], batch=s["batch"], lr=s["lr"], sharpness=tuple(s["sharpness"]),
+                              fit_samples=s["fit_samples_per_unit"] * n, seed=seed, Sigma=Sigma, device=dev)
+    else:
+        raise ValueError(f"unknown trainer {trainer!r}; choose pgd, tied or sample")
+    rate = n / d
+    if kind == "isotropic":
+        predicted = theory.optimal_risk(rate)
+    else:
+        predicted = theory.water_filling(lam, n).risk
+    meta = {
+        "data": kind,
+        "trainer": trainer,
+        "d": d,
+        "n": n,
+        "r": rate,
+        "seed": seed,
+        "settings": s,
+        "spectrum": spectrum_args or {},
+        "covariance_seed": covariance_seed if Sigma is not None else None,
+        "final_loss": res.final_loss,
+        "predicted_loss": predicted,
+        "wall_time_s": res.wall_time_s,
+        "extra": res.extra,
+        "versions": provenance.package_versions(),
+        "device": provenance.device_info(dev),
+        "finished_utc": provenance.now_utc(),
+    }
+    return res, meta
+
+
+def save(result: train.TrainResult, meta: dict, npz_path: str | Path, json_path: str | Path) -> None:
+    """Weights and curve as .npz, metadata as .json (the .npz's SHA-256 is recorded in the .json)."""
+    np.savez(
+        npz_path,
+        steps=result.steps,
+        losses=result.losses,
+        B_init=result.B_init,
+        B=result.B,
+        A=result.A,
+        final_loss=np.float64(result.final_loss),
+    )
+    provenance.write_json(json_path, {**meta, "weights_sha256": provenance.sha256_file(npz_path)})
+
+
+def set_threads(threads: int) -> None:
+    torch.set_num_threads(max(1, int(threads)))

@@ -1,0 +1,194 @@
+"""One function per figure (BRIEF section 7), one shared style. Each reads only its tidy table.
+
+Every function writes the same figure as PDF and PNG: ``plot_figN(table, pdf_path, png_path)``.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+#: One colour per curve, the same in every figure.
+COLORS = {
+    "R*(r)": "black",
+    "water-filling": "black",
+    "Shannon 2^(-2r)": "#7f7f7f",
+    "PCA max(0, 1-r)": "#bcbd22",
+    "PCA": "#bcbd22",
+    "untrained (Marchenko-Pastur)": "#9467bd",
+    "untrained (simulated)": "#9467bd",
+    "pgd": "#1f77b4",
+    "tied": "#d62728",
+    "sample": "#ff7f0e",
+    "init": "#9467bd",
+    "trained": "#1f77b4",
+    "predicted": "black",
+    "learned": "#1f77b4",
+}
+LABELS = {
+    "pgd": "projected GD (exact risk)",
+    "tied": "weight-tied GD (exact risk)",
+    "sample": "sample-based GD (tanh surrogate)",
+}
+MARKERS = ["o", "s", "^", "D", "v"]
+
+
+def apply_style() -> None:
+    sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
+    plt.rcParams.update({"figure.dpi": 150, "savefig.bbox": "tight", "legend.frameon": False})
+
+
+def _save(fig, pdf_path, png_path) -> None:
+    fig.savefig(pdf_path)
+    fig.savefig(png_path, dpi=150)
+    plt.close(fig)
+
+
+def _label(series: str) -> str:
+    return LABELS.get(series, series)
+
+
+def plot_fig1(table: pd.DataFrame, pdf_path, png_path) -> None:
+    """Loss vs r: R*(r), references, trained markers (mean +- spread over seeds) per trainer and d."""
+    apply_style()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    theory = table[table.kind == "theory"]
+    for series, grp in theory.groupby("series", sort=False):
+        style = "-" if series == "R*(r)" else "--"
+        ax.plot(grp.r, grp.loss, style, color=COLORS[series], lw=2 if series == "R*(r)" else 1.2, label=series)
+    points = table[table.kind != "theory"].astype({"d": int})
+    for k, ((series, d), grp) in enumerate(points.groupby(["series", "d"])):
+        stats = grp.groupby("r").loss.agg(["mean", "min", "max"]).reset_index()
+        dims = sorted(points[points.series == series].d.unique())
+        marker = MARKERS[dims.index(d) % len(MARKERS)]
+        ax.errorbar(stats.r, stats["mean"], yerr=[(stats["mean"] - stats["min"]).clip(lower=0), (stats["max"] - stats["mean"]).clip(lower=0)],
+                    fmt=marker, ms=5, mfc="none" if series != "pgd" else COLORS[series], color=COLORS[series],
+                    capsize=2, lw=1, label=f"{_label(series)}, d={d}")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("compression rate r = n/d (bits per coordinate)")
+    ax.set_ylabel("population risk  E||x - A sign(Bx)||² / d")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=7, loc="lower left")
+    ax.set_title("The fundamental limit on isotropic Gaussian data")
+    _save(fig, pdf_path, png_path)
+
+
+def plot_fig2(table: pd.DataFrame, pdf_path, png_path) -> None:
+    """Loss vs iteration (top) and excess over R*(r) on a log axis (bottom), per trainer and r."""
+    apply_style()
+    trainers = list(dict.fromkeys(table.series))
+    fig, axes = plt.subplots(2, len(trainers), figsize=(5 * len(trainers), 7), squeeze=False, sharex="col")
+    palette = sns.color_palette("viridis", n_colors=table.r.nunique())
+    rates = sorted(table.r.unique())
+    for j, trainer in enumerate(trainers):
+        sub = table[table.series == trainer]
+        for (r, seed), grp in sub.groupby(["r", "seed"]):
+            c = palette[rates.index(r)]
+            axes[0, j].plot(grp.step, grp.loss, color=c, label=f"r={r:g}" if seed == sub.seed.min() else None)
+            axes[1, j].axhline(1e-15, color="grey", lw=0.5, ls=":")  # float64 resolution of the risk
+            axes[0, j].axhline(grp.limit.iloc[0], color=c, ls="--", lw=0.8)
+            excess = np.maximum(grp.loss - grp.limit, 1e-16)
+            axes[1, j].semilogy(grp.step, excess, color=c)
+        axes[0, j].set_title(_label(trainer))
+        axes[0, j].set_ylabel("population risk (dashed: R*(r))")
+        axes[1, j].set_ylabel("excess risk  R - R*(r)")
+        axes[1, j].set_xlabel("iteration")
+        axes[0, j].legend(fontsize=8, loc="upper right")
+    fig.suptitle(f"Training dynamics, d = {int(table.d.iloc[0])}")
+    fig.tight_layout()
+    _save(fig, pdf_path, png_path)
+
+
+def plot_fig3(table: pd.DataFrame, pdf_path, png_path) -> None:
+    """Spectra at init (with MP density) and after training; decoder scale vs beta(r); axis alignment."""
+    from .theory import optimal_decoder_scale
+
+    apply_style()
+    spec = table[table.panel == "spectrum"]
+    rates = sorted(spec.r.unique())
+    fig = plt.figure(figsize=(3.3 * max(len(rates), 2), 7))
+    grid = fig.add_gridspec(2, 2 * len(rates))
+    top = [fig.add_subplot(grid[0, 2 * k: 2 * k + 2]) for k in range(len(rates))]
+    half = len(rates)
+    bottom = [fig.add_subplot(grid[1, :half]), fig.add_subplot(grid[1, half:])]
+    first_seed = spec.seed.min()
+    for ax, r in zip(top, rates):
+        sub = spec[(spec.r == r) & (spec.seed == first_seed)]
+        init, trained = sub[sub.series == "init"].value, sub[sub.series == "trained"].value
+        init = init[init > 1e-9]  # the rank-deficient zero block is not part of the MP density drawn
+        bins = np.linspace(0, 1.05 * max(init.max(), trained.max()), 60)
+        ax.hist(init, bins=bins, density=True, color=COLORS["init"], alpha=0.5, label="init")
+        mp = table[(table.panel == "mp_density") & (table.r == r)]
+        ax.plot(mp["index"], mp.value, color=COLORS["init"], lw=1.2, label="Marchenko-Pastur")
+        target = sub.predicted.iloc[0]
+        ax.axvline(target, color="black", ls="--", lw=0.8)
+        ax2 = ax.twinx()
+        ax2.hist(trained, bins=bins, color=COLORS["trained"], alpha=0.8, label="trained (right axis: count)")
+        ax.set_title(f"r = {r:g}: eigenvalues of " + ("BbarBbarᵀ" if r <= 1 else "BbarᵀBbar"), fontsize=9)
+        ax.set_xlabel("eigenvalue")
+        if r == rates[0]:
+            handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
+            ax.legend(handles=handles, fontsize=7)
+    ax = bottom[0]
+    scale = table[table.panel == "decoder_scale"]
+    grid = np.geomspace(min(scale.r.min(), 0.25), max(scale.r.max(), 4), 200)
+    ax.plot(grid, [optimal_decoder_scale(r) for r in grid], color="black", label="beta(r)")
+    for k, (trainer, grp) in enumerate(scale.groupby("trainer")):
+        ax.plot(grp.r, grp.value, MARKERS[k], ms=9 - 4 * k, mfc="none" if k == 0 else COLORS[trainer],
+                color=COLORS[trainer], label=_label(trainer))
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("r")
+    ax.set_title("decoder A ~ beta Bbarᵀ", fontsize=9)
+    ax.legend(fontsize=7)
+    ax = bottom[1]
+    align = table[table.panel == "alignment"]
+    d = int(align.d.iloc[0])
+    for r, grp in align.groupby("r"):
+        ax.hist(grp.value, bins=40, histtype="step", density=True, label=f"r={r:g}")
+    ax.axvline(align.predicted.iloc[0], color="black", ls="--", lw=0.8, label="random rotation 3d/(d+2)")
+    ax.set_xlabel(f"d · Σ_j bbar_ij⁴ per row (axis-aligned: {d})")
+    ax.set_title("alignment with coordinate axes", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, pdf_path, png_path)
+
+
+def plot_fig4(table: pd.DataFrame, pdf_path, png_path) -> None:
+    """Per spectrum: loss vs r (water-filling, PCA, trained) and the allocation m_i, predicted vs learned."""
+    apply_style()
+    spectra = list(dict.fromkeys(table.spectrum))
+    fig, axes = plt.subplots(2, len(spectra), figsize=(5.2 * len(spectra), 7.5), squeeze=False)
+    for j, kind in enumerate(spectra):
+        ax = axes[0, j]
+        loss = table[(table.panel == "loss") & (table.spectrum == kind)]
+        for series in ("water-filling", "PCA"):
+            grp = loss[loss.series == series]
+            ax.plot(grp.r, grp.loss, "-" if series == "water-filling" else "--", color=COLORS[series], label=series)
+        trained = loss[loss.predicted.notna()]
+        for trainer, grp in trained.groupby("series"):
+            ax.plot(grp.r, grp.loss, "o", color=COLORS.get(trainer, "C0"), label=_label(trainer))
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("r")
+        ax.set_ylabel("population risk")
+        ax.set_title(f"{kind} spectrum, d = {int(loss.d.iloc[0])}")
+        ax.legend(fontsize=8)
+        ax = axes[1, j]
+        alloc = table[(table.panel == "allocation") & (table.spectrum == kind)]
+        first_seed = alloc.seed.min()
+        palette = sns.color_palette("viridis", n_colors=alloc.r.nunique())
+        for k, (r, grp) in enumerate(alloc[alloc.seed == first_seed].groupby("r")):
+            pred, learned = grp[grp.series == "predicted"], grp[grp.series == "learned"]
+            ax.plot(pred["index"] + 1, pred.value, "-", color=palette[k], lw=1.5, label=f"r={r:g} predicted")
+            ax.plot(learned["index"] + 1, learned.value, ".", color=palette[k], ms=3)
+        ax.set_xscale("log")
+        ax.set_xlabel("eigen-direction i of Sigma (descending)")
+        ax.set_ylabel("allocation m_i  (lines: water-filling, dots: learned)")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, pdf_path, png_path)

@@ -1,0 +1,160 @@
+"""The tidy tables behind figures 1-4 (BRIEF section 7): one row per plotted point.
+
+Each builder reads run files (the .json metadata and .npz weights written by
+:func:`signae.experiment.save`) and evaluates the theory; plotting (signae.plotting) and the claims
+table (signae.claims) read only these tables, so no figure ever retrains.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import evaluate, theory
+from .experiment import covariance_for
+
+
+def load_run(json_path: str | Path) -> tuple[dict, dict]:
+    """(metadata, arrays) of one run; arrays are loaded from the .npz beside the .json."""
+    meta = json.loads(Path(json_path).read_text())
+    with np.load(str(json_path)[: -len(".json")] + ".npz") as z:
+        arrays = {k: z[k] for k in z.files}
+    return meta, arrays
+
+
+def theory_grid(r_values, points: int = 200) -> np.ndarray:
+    """A log-spaced r grid spanning r_values that also contains each of them exactly (and r = 1)."""
+    lo, hi = min(r_values), max(r_values)
+    grid = np.geomspace(lo, hi, points)
+    extra = [r for r in (*r_values, 1.0) if lo <= r <= hi]
+    return np.unique(np.concatenate([grid, extra]))
+
+
+def limit_table(run_jsons, untrained_csv: str | Path, r_values) -> pd.DataFrame:
+    """Figure 1: theory curves vs r, trained markers (one row per run), simulated untrained encoders."""
+    rows = []
+    for r in theory_grid(r_values):
+        for series, value in (
+            ("R*(r)", theory.optimal_risk(r)),
+            ("Shannon 2^(-2r)", float(theory.shannon_distortion(r))),
+            ("PCA max(0, 1-r)", float(theory.pca_risk(r))),
+            ("untrained (Marchenko-Pastur)", theory.marchenko_pastur_risk(r)),
+        ):
+            rows.append({"series": series, "kind": "theory", "r": r, "d": None, "seed": None, "loss": value})
+    for path in run_jsons:
+        meta, _ = load_run(path)
+        rows.append({"series": meta["trainer"], "kind": "trained", "r": meta["r"], "d": meta["d"],
+                     "seed": meta["seed"], "loss": meta["final_loss"]})
+    sim = pd.read_csv(untrained_csv)
+    for rec in sim.to_dict("records"):
+        rows.append({"series": "untrained (simulated)", "kind": "simulated", "r": rec["r"], "d": rec["d"],
+                     "seed": rec["seed"], "loss": rec["loss"]})
+    df = pd.DataFrame(rows)
+    return df.astype({"d": "Int64", "seed": "Int64"})
+
+
+def dynamics_table(run_jsons) -> pd.DataFrame:
+    """Figure 2: the exact-risk curve of each run, with R*(r) beside every point."""
+    rows = []
+    for path in run_jsons:
+        meta, arr = load_run(path)
+        limit = theory.optimal_risk(meta["r"])
+        for step, loss in zip(arr["steps"], arr["losses"]):
+            rows.append({"series": meta["trainer"], "r": meta["r"], "d": meta["d"], "seed": meta["seed"],
+                         "step": int(step), "loss": float(loss), "limit": limit})
+    return pd.DataFrame(rows)
+
+
+def features_table(feature_jsons, scale_jsons) -> pd.DataFrame:
+    """Figure 3: spectra at init and after training with the MP density, decoder scales, axis alignment.
+
+    panel spectrum:     one row per eigenvalue (series init / trained), predicted = 1 or r
+    panel mp_density:   the Marchenko-Pastur density of the init spectrum (index = eigenvalue x)
+    panel decoder_scale: fitted beta of every run (feature and scale runs), predicted beta(r)
+    panel alignment:    d * IPR of every learned row, predicted 3d/(d+2)
+    """
+    rows = []
+    for path in feature_jsons:
+        meta, arr = load_run(path)
+        r, d, seed, trainer = meta["r"], meta["d"], meta["seed"], meta["trainer"]
+        target = r if r > 1 else 1.0
+        for series, B in (("init", arr["B_init"]), ("trained", arr["B"])):
+            for i, ev in enumerate(evaluate.frame_spectrum(B)):
+                rows.append({"panel": "spectrum", "series": series, "trainer": trainer, "r": r, "d": d,
+                             "seed": seed, "index": i, "value": float(ev), "predicted": target})
+        for x, dens in zip(*mp_density(r)):
+            rows.append({"panel": "mp_density", "series": "Marchenko-Pastur", "trainer": None, "r": r, "d": d,
+                         "seed": None, "index": x, "value": dens, "predicted": None})
+        for i, ipr in enumerate(evaluate.axis_alignment(arr["B"])):
+            rows.append({"panel": "alignment", "series": "trained", "trainer": trainer, "r": r, "d": d,
+                         "seed": seed, "index": i, "value": float(ipr),
+                         "predicted": evaluate.random_rotation_alignment(d)})
+    for path in scale_jsons:
+        meta, arr = load_run(path)
+        beta, resid = evaluate.decoder_scale(arr["A"], arr["B"])
+        rows.append({"panel": "decoder_scale", "series": meta["trainer"], "trainer": meta["trainer"],
+                     "r": meta["r"], "d": meta["d"], "seed": meta["seed"], "index": resid, "value": beta,
+                     "predicted": theory.optimal_decoder_scale(meta["r"])})
+    return pd.DataFrame(rows).astype({"d": "Int64", "seed": "Int64"})
+
+
+def mp_density(r: float, points: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Density of the continuous part of the spectrum plotted in figure 3 at initialisation.
+
+    r <= 1: eigenvalues of Bbar Bbar^T (n x n) ~ MP with ratio r, mean 1.
+    r > 1:  eigenvalues of Bbar^T Bbar (d x d) = r * MP with ratio 1/r.
+    Returns (x, density) with the density normalised over the non-zero eigenvalues shown.
+    """
+    y = r if r <= 1 else 1 / r
+    scale = 1.0 if r <= 1 else r
+    a, b = (1 - np.sqrt(y)) ** 2, (1 + np.sqrt(y)) ** 2
+    x = np.linspace(a, b, points)[1:-1]
+    dens = np.sqrt((b - x) * (x - a)) / (2 * np.pi * y * x)
+    return x * scale, dens / scale
+
+
+def covariance_table(run_jsons, spectra: dict, d: int, covariance_seed: int) -> pd.DataFrame:
+    """Figure 4: loss vs r (water-filling, PCA, trained) and the allocation m_i, predicted vs learned.
+
+    Eigenvalues that are equal (the blocks of the levels spectrum) span an eigenspace in which the
+    allocation is not unique, so both allocations are averaged over each block of equal eigenvalues.
+    """
+    rows = []
+    r_values = sorted({json.loads(Path(p).read_text())["r"] for p in run_jsons})
+    for kind, args in spectra.items():
+        _, lam = covariance_for(kind, d, args, covariance_seed)
+        for r in theory_grid(r_values, 60):
+            n = max(1, int(round(r * d)))
+            rows.append({"panel": "loss", "series": "water-filling", "spectrum": kind, "r": n / d, "d": d,
+                         "seed": None, "loss": theory.water_filling(lam, n).risk})
+            rows.append({"panel": "loss", "series": "PCA", "spectrum": kind, "r": n / d, "d": d,
+                         "seed": None, "loss": theory.pca_risk_spectrum(lam, n / d)})
+    for path in run_jsons:
+        meta, arr = load_run(path)
+        kind, r, seed = meta["data"], meta["r"], meta["seed"]
+        Sigma, lam = covariance_for(kind, d, spectra[kind], covariance_seed)
+        rows.append({"panel": "loss", "series": meta["trainer"], "spectrum": kind, "r": r, "d": d,
+                     "seed": seed, "loss": meta["final_loss"], "predicted": meta["predicted_loss"]})
+        evals, learned = evaluate.learned_allocation(arr["B"], Sigma)
+        predicted = theory.water_filling(lam, meta["n"]).allocation
+        for i, (ev, p, m) in enumerate(zip(evals, block_average(lam, predicted), block_average(evals, learned))):
+            rows.append({"panel": "allocation", "series": "predicted", "spectrum": kind, "r": r, "d": d,
+                         "seed": seed, "index": i, "eigenvalue": ev, "value": p})
+            rows.append({"panel": "allocation", "series": "learned", "spectrum": kind, "r": r, "d": d,
+                         "seed": seed, "index": i, "eigenvalue": ev, "value": m})
+    return pd.DataFrame(rows).astype({"seed": "Int64"})
+
+
+def block_average(eigenvalues: np.ndarray, values: np.ndarray, rtol: float = 1e-8) -> np.ndarray:
+    """values averaged over each run of (numerically) equal eigenvalues; both arrays descending-ordered."""
+    out = np.asarray(values, dtype=float).copy()
+    lam = np.asarray(eigenvalues, dtype=float)
+    start = 0
+    for i in range(1, lam.size + 1):
+        if i == lam.size or abs(lam[i] - lam[start]) > rtol * max(abs(lam[start]), 1e-300):
+            out[start:i] = out[start:i].mean()
+            start = i
+    return out

@@ -1,0 +1,22 @@
+"""Rules fig1_table .. fig4_table: the tidy CSV behind one figure (see signae.tables)."""
+
+import sys
+
+from signae import tables
+
+sm = snakemake  # noqa: F821
+sys.stderr = sys.stdout = open(sm.log[0], "w")
+
+figure = sm.params.figure
+if figure == 1:
+    table = tables.limit_table(sm.input.runs, sm.input.untrained, sm.params.r)
+elif figure == 2:
+    table = tables.dynamics_table(sm.input.runs)
+elif figure == 3:
+    table = tables.features_table(sm.input.features, sm.input.scales)
+elif figure == 4:
+    table = tables.covariance_table(sm.input.runs, sm.params.spectra, sm.params.d, sm.params.covariance_seed)
+else:
+    raise ValueError(f"no table for figure {figure}")
+table.to_csv(sm.output[0], index=False)
+print(f"figure {figure}: {len(table)} rows -> {sm.output[0]}")
