@@ -46,7 +46,7 @@ def test_projected_gd_matches_water_filling_at_d60(r):
     lam = data.spectrum("levels", d, levels=(4.0, 1.0, 0.25))
     Sigma = data.covariance(lam, seed=0)
     n = int(r * d)
-    res = train.projected_gd(d, n, steps=300, lr=2.0, Sigma=Sigma)
+    res = train.projected_gd(d, n, steps=300, lr=1.0, Sigma=Sigma)
     assert res.final_loss == pytest.approx(theory.water_filling(lam, n).risk, rel=0.01)
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from signae import theory
 
-WORKFLOW_FILES = ("Snakefile", "workflow", "config", "profiles", "src")
+WORKFLOW_FILES = ("Snakefile", "workflow", "config", "profiles", "src", "environment.yml")
 FIGURES = ("fig1_limit", "fig2_dynamics", "fig3_features", "fig4_covariance")
 
 

@@ -28,7 +28,7 @@ def seeds(count):
 
 def run_files(data, trainer, d, r, seed):
     stem = RUN.format(data=data, trainer=trainer, d=d, r=fmt_r(r), seed=seed)
-    return {"npz": stem + ".npz", "json": stem + ".json"}
+    return {"npz": f"{stem}.npz", "json": f"{stem}.json"}
 
 
 def check_integer_units():
@@ -89,7 +89,7 @@ def covariance_runs():
 
 def with_weights(json_files):
     """The .npz beside each metadata file (figures read both)."""
-    return [f[: -len(".json")] + ".npz" for f in json_files]
+    return [str(Path(f).with_suffix(".npz")) for f in json_files]
 
 
 def trainer_settings(wildcards):
