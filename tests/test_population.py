@@ -89,3 +89,21 @@ def test_autograd_gradient_matches_finite_differences():
     with torch.no_grad():
         fd = (population.encoder_risk(B + h * E) - population.encoder_risk(B - h * E)) / (2 * h)
     assert float(g[3, 4]) == pytest.approx(float(fd), rel=1e-5, abs=1e-10)
+
+
+@pytest.mark.parametrize("with_sigma", [False, True])
+def test_closed_form_gradient_matches_autograd(with_sigma):
+    d, n = 24, 40
+    Sigma = torch.as_tensor(data.covariance(data.spectrum("power_law", d, exponent=0.5), seed=1)) if with_sigma else None
+    root = None
+    if with_sigma:
+        evals, Q = torch.linalg.eigh(Sigma)
+        root = (Q * evals.sqrt()) @ Q.T
+    V = population.normalize_rows(torch.randn(n, d, dtype=torch.float64, generator=torch.Generator().manual_seed(0)))
+    Vg = V.clone().requires_grad_()
+    loss = population.encoder_risk_from_moments(population.SecondMoments.whitened(Vg, root), d)
+    (g,) = torch.autograd.grad(loss, Vg)
+    g = g - (g * V).sum(dim=1, keepdim=True) * V  # tangent part, what projected GD uses
+    risk, g2 = population.encoder_risk_and_grad(V, Sigma)
+    assert float(risk) == pytest.approx(float(loss), abs=1e-13)
+    assert float(torch.linalg.norm(g - g2) / torch.linalg.norm(g)) < 1e-10

@@ -130,16 +130,17 @@ def projected_gd(
     B_init = _host(encoder_of(V.detach()))
     A = torch.zeros(d, n, dtype=dtype, device=device, requires_grad=True) if decoder == "joint" else None
 
+    Sigma_w = None if root is None else root @ root  # (d, d) covariance, for the closed-form gradient
     rec_steps, rec_losses = [], []
     _sync(device)
     t0 = time.perf_counter()
     for it in range(steps + 1):
-        mom = pop.SecondMoments.whitened(V, root)
-        if decoder == "optimal":
-            loss = pop.encoder_risk_from_moments(mom, d)
-            grads = torch.autograd.grad(loss, V)
+        if decoder == "optimal":  # closed-form gradient (checked against autograd in the tests)
+            with torch.no_grad():
+                loss, grad_V = pop.encoder_risk_and_grad(V, Sigma_w)
+            grads = (grad_V,)
         else:
-            loss = pop.risk_from_moments(A, mom, d)
+            loss = pop.risk_from_moments(A, pop.SecondMoments.whitened(V, root), d)
             grads = torch.autograd.grad(loss, (V, A))
         if it % record_every == 0 or it == steps:
             rec_steps.append(it)
