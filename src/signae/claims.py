@@ -115,8 +115,54 @@ def allocation_claims(fig4: pd.DataFrame, tol: dict) -> list[dict]:
     return rows
 
 
-def claims_table(fig1, fig2, fig3, fig4, tol: dict) -> pd.DataFrame:
+def claims_table(fig1, fig2, fig3, fig4, tol: dict, fig5=None, fig6=None, real_tol: dict | None = None) -> pd.DataFrame:
+    """All claims; fig5/fig6 (real data) are optional, with their tolerances in real_tol."""
     fig1, fig2, fig3, fig4 = (_ints(t) for t in (fig1, fig2, fig3, fig4))
     rows = limit_claims(fig1, tol) + dynamics_claims(fig2, tol) + features_claims(fig3, tol)
     rows += covariance_claims(fig4, tol) + allocation_claims(fig4, tol)
+    if fig5 is not None:
+        rows += universality_claims(_ints(fig5), real_tol)
+    if fig6 is not None:
+        rows += reconstruction_claims(fig6)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def universality_claims(fig5: pd.DataFrame, tol: dict) -> list[dict]:
+    """Figure 5: trained test losses against the prediction of their variant, and against the designed encoder."""
+    rows = []
+    trained = fig5[fig5.kind == "trained"]
+    designed = fig5[fig5.kind == "designed"]
+    for (dataset, variant, d, r), grp in trained.groupby(["dataset", "variant", "d", "r"]):
+        pred = float(grp.predicted.iloc[0])
+        mean = float(grp.loss.mean())
+        if variant == "unwhitened":
+            t = tol["unwhitened_low_r"] if r <= 0.5 + 1e-9 else tol["unwhitened_high_r"]
+            what = "the water-filling prediction of its own spectrum"
+        else:
+            t = tol["whitened"]
+            what = "R*(r)"
+        rows.append(_row(f"{dataset} {variant}: trained test loss matches {what} at d={d}, r={r:.4g}"
+                         f" ({len(grp)} seeds)", 5, pred, mean, t))
+        des = designed[(designed.dataset == dataset) & (designed.variant == variant) & ((designed.r - r).abs() < 1e-9)]
+        if len(des):
+            ref = float(des.loss.mean())
+            gap = mean / ref - 1
+            rows.append(_row(f"{dataset} {variant}: training does at least as well as the designed encoder at"
+                             f" d={d}, r={r:.4g} (one-sided)", 5, ref, mean, tol["vs_designed"], gap,
+                             gap <= tol["vs_designed"]))
+    return rows
+
+
+def reconstruction_claims(fig6: pd.DataFrame) -> list[dict]:
+    """Figure 6: on the images shown, more bits per coordinate give a smaller pixel error (one-sided)."""
+    rows = []
+    for dataset, grp in fig6.groupby("dataset"):
+        orig = grp[grp.r.isna()].sort_values(["image", "pixel"]).value.to_numpy()
+        errors = []
+        for r, sub in grp[grp.r.notna()].groupby("r"):
+            errors.append((r, float(np.mean((sub.sort_values(["image", "pixel"]).value.to_numpy() - orig) ** 2))))
+        for (r0, e0), (r1, e1) in zip(errors, errors[1:]):
+            gap = e1 / e0 - 1
+            rows.append(_row(f"{dataset}: pixel MSE of the shown reconstructions falls from r={r0:.3g} to r={r1:.3g}",
+                             6, e0, e1, 0.0, gap, gap < 0))
+    return rows

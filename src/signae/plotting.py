@@ -30,11 +30,13 @@ COLORS = {
     "trained": "#1f77b4",
     "predicted": "black",
     "learned": "#1f77b4",
+    "designed": "#2ca02c",
 }
 LABELS = {
     "pgd": "projected GD (exact risk)",
     "tied": "weight-tied GD (exact risk)",
     "sample": "sample-based GD (tanh surrogate)",
+    "designed": "designed encoder (no training)",
 }
 MARKERS = ["o", "s", "^", "D", "v"]
 
@@ -191,4 +193,66 @@ def plot_fig4(table: pd.DataFrame, pdf_path, png_path) -> None:
         ax.set_ylabel("allocation m_i  (lines: water-filling, dots: learned)")
         ax.legend(fontsize=7)
     fig.tight_layout()
+    _save(fig, pdf_path, png_path)
+
+
+def plot_fig5(table: pd.DataFrame, pdf_path, png_path) -> None:
+    """Loss vs r on real data: rows = data sets, columns = variants (unwhitened vs water-filling,
+    whitened vs R*(r)); trained and designed encoders as markers (mean, bars span the seeds)."""
+    apply_style()
+    datasets = list(dict.fromkeys(table.dataset))
+    variants = [v for v in ("unwhitened", "whitened") if v in set(table.variant)]
+    fig, axes = plt.subplots(len(datasets), len(variants), figsize=(5.2 * len(variants), 4 * len(datasets)),
+                             squeeze=False)
+    for i, dataset in enumerate(datasets):
+        for j, variant in enumerate(variants):
+            ax = axes[i, j]
+            sub = table[(table.dataset == dataset) & (table.variant == variant)]
+            for series, grp in sub[sub.kind == "theory"].groupby("series", sort=False):
+                ax.plot(grp.r, grp.loss, "-" if series != "PCA" else "--",
+                        color=COLORS.get(series, "black"), label=series)
+            for k, (series, grp) in enumerate(sub[sub.kind != "theory"].groupby("series")):
+                stats = grp.groupby("r").loss.agg(["mean", "min", "max"]).reset_index()
+                ax.errorbar(stats.r, stats["mean"],
+                            yerr=[(stats["mean"] - stats["min"]).clip(lower=0), (stats["max"] - stats["mean"]).clip(lower=0)],
+                            fmt="o" if series == "sample" else "s", mfc="none" if series == "designed" else None,
+                            color=COLORS.get(series, "#2ca02c"), capsize=2, label=_label(series) + " (test split)")
+            ax.set_xscale("log", base=2)
+            ax.set_xlabel("r = n/d")
+            ax.set_ylabel("test loss ||x - A sign(Bx)||² / d")
+            ax.set_title(f"{dataset}, {variant} (d = {int(sub.d.dropna().iloc[0])})")
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, pdf_path, png_path)
+
+
+def plot_fig6(table: pd.DataFrame, pdf_path, png_path) -> None:
+    """Test images (first column) and their reconstructions at each r, one block of rows per data set."""
+    apply_style()
+    blocks = []
+    for dataset, grp in table.groupby("dataset", sort=False):
+        rates = [None] + sorted(grp.r.dropna().unique())
+        blocks.append((dataset, grp, rates, int(grp.image.max()) + 1))
+    ncols = max(len(b[2]) for b in blocks)
+    nrows = sum(b[3] for b in blocks)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.3 * ncols, 1.3 * nrows), squeeze=False)
+    row = 0
+    for dataset, grp, rates, count in blocks:
+        h, w, c = (int(grp[k].iloc[0]) for k in ("height", "width", "channels"))
+        for i in range(count):
+            for j, r in enumerate(rates):
+                ax = axes[row + i, j]
+                sel = grp[(grp.image == i) & (grp.r.isna() if r is None else (grp.r == r))].sort_values("pixel")
+                img = sel.value.to_numpy().reshape(h, w, c) if c == 3 else sel.value.to_numpy().reshape(h, w)
+                ax.imshow(img, cmap=None if c == 3 else "gray", vmin=0, vmax=1, interpolation="nearest")
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if i == 0:
+                    ax.set_title("original" if r is None else f"r = {r:.3g}", fontsize=8)
+            axes[row + i, 0].set_ylabel(dataset if i == 0 else "", fontsize=8)
+        for i in range(count):
+            for j in range(len(rates), ncols):
+                axes[row + i, j].axis("off")
+        row += count
+    fig.tight_layout(pad=0.2)
     _save(fig, pdf_path, png_path)

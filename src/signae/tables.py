@@ -158,3 +158,66 @@ def block_average(eigenvalues: np.ndarray, values: np.ndarray, rtol: float = 1e-
             out[start:i] = out[start:i].mean()
             start = i
     return out
+
+
+def universality_table(run_jsons, designed_csvs: dict, prep_jsons: dict, r_values) -> pd.DataFrame:
+    """Figure 5: per (dataset, variant): theory vs r, trained test losses, designed-encoder test losses.
+
+    designed_csvs, prep_jsons: {(dataset, variant): path}. Theory: water-filling and PCA from the
+    training spectrum (unwhitened), R*(r) (whitened, whose spectrum is flat by construction).
+    """
+    rows = []
+    for (dataset, variant), path in prep_jsons.items():
+        info = json.loads(Path(path).read_text())
+        lam = np.asarray(info["eigenvalues"])
+        d = int(info["d"])
+        base = {"dataset": dataset, "variant": variant, "d": d, "seed": None}
+        for r in theory_grid(r_values, 80):
+            n = max(1, int(round(r * d)))
+            if variant == "whitened":
+                rows.append({**base, "series": "R*(r)", "kind": "theory", "r": n / d, "loss": theory.optimal_risk(n / d)})
+            else:
+                rows.append({**base, "series": "water-filling", "kind": "theory", "r": n / d,
+                             "loss": theory.water_filling(lam, n).risk})
+                rows.append({**base, "series": "PCA", "kind": "theory", "r": n / d,
+                             "loss": theory.pca_risk_spectrum(lam, n / d)})
+        des = pd.read_csv(designed_csvs[(dataset, variant)])
+        for rec in des.to_dict("records"):
+            rows.append({**base, "series": "designed", "kind": "designed", "r": rec["r"], "seed": rec["seed"],
+                         "loss": rec["loss"]})
+    for path in run_jsons:
+        meta = json.loads(Path(path).read_text())
+        rows.append({"dataset": meta["data"], "variant": meta["variant"], "d": meta["d"], "seed": meta["seed"],
+                     "series": meta["trainer"], "kind": "trained", "r": meta["r"], "loss": meta["final_loss"],
+                     "train_loss": meta["train_loss"], "predicted": meta["predicted_loss"]})
+    return pd.DataFrame(rows).astype({"d": "Int64", "seed": "Int64"})
+
+
+def reconstruction_table(images: dict, runs: dict, preps: dict, count: int) -> pd.DataFrame:
+    """Figure 6: the first `count` test images and their reconstructions, in pixel values in [0, 1].
+
+    images: {dataset: path of the raw .npz}; runs: {dataset: [json of a run per r]};
+    preps: {dataset: (variant npz path, variant json path)} of the variant the runs were trained on.
+    One row per pixel: dataset, image, r (empty for the original), height, width, channels, pixel, value.
+    """
+    from .realdata import flatten, load_prepared
+
+    rows = []
+    for dataset, run_list in runs.items():
+        prep_info = json.loads(Path(preps[dataset][1]).read_text())
+        prep = load_prepared(preps[dataset][0], prep_info)
+        with np.load(images[dataset]) as z:
+            raw = z["x_test"][:count]
+        shape = raw.shape[1:3] + ((1,) if (raw.ndim == 3 or prep_info["grayscale"]) else (3,))
+        originals = flatten(raw, prep_info["grayscale"])  # (count, pixels)
+        versions = [(None, originals)]
+        for path in run_list:
+            meta, arr = load_run(path)
+            x = prep.x_test[:count].astype(np.float64)  # (count, d)
+            x_hat = np.sign(x @ arr["B"].T) @ arr["A"].T  # (count, d)
+            versions.append((meta["r"], np.clip(x_hat @ prep.pixel_map + prep.pixel_mean, 0, 1)))
+        for r, pix in versions:
+            for i in range(count):
+                for j, v in enumerate(pix[i]):
+                    rows.append((dataset, i, r, shape[0], shape[1], shape[2], j, float(v)))
+    return pd.DataFrame(rows, columns=["dataset", "image", "r", "height", "width", "channels", "pixel", "value"])

@@ -11,11 +11,13 @@ rule claims:
         fig2="figures/fig2_dynamics.csv",
         fig3="figures/fig3_features.csv",
         fig4="figures/fig4_covariance.csv",
+        real=["figures/fig5_universality.csv", "figures/fig6_reconstructions.csv"] if REAL_DATA else [],
         code="src/signae/claims.py",
     output:
         report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
     params:
         tolerances=config["claims"],
+        real_tolerances=config["realdata"]["claims"],
     conda:
         "../../environment.yml"
     log:

@@ -6,6 +6,9 @@ from pathlib import Path
 RUN = "results/runs/{data}/{trainer}/d{d}_r{r}_seed{seed}"
 
 FIGURE_NAMES = {1: "limit", 2: "dynamics", 3: "features", 4: "covariance"}
+REAL_DATA = bool(config["realdata"]["datasets"])  # figures 5 and 6 need MNIST / CIFAR-10
+if REAL_DATA:
+    FIGURE_NAMES.update({5: "universality", 6: "reconstructions"})
 FIGURES = [f"figures/fig{k}_{name}.{ext}" for k, name in FIGURE_NAMES.items() for ext in ("pdf", "png", "csv")]
 
 
@@ -13,6 +16,8 @@ wildcard_constraints:
     data="isotropic|power_law|levels",
     trainer="pgd|tied|sample",
     d=r"\d+",
+    dataset="mnist|cifar10",
+    variant="unwhitened|whitened",
     r=r"[0-9]+(\.[0-9]+)?",
     seed=r"\d+",
 
@@ -102,3 +107,22 @@ def trainer_settings(wildcards):
 
 def spectrum_args(wildcards):
     return dict(config["covariance"]["spectra"].get(wildcards.data, {}))
+
+
+def real_pairs():
+    """(dataset, variant) of figure 5."""
+    return [(ds, v) for ds in config["realdata"]["datasets"] for v in config["realdata"]["variants"]]
+
+
+def real_run(dataset, variant, r, seed):
+    return f"results/real/{dataset}/{variant}/r{fmt_r(r)}_seed{seed}.json"
+
+
+def real_runs():
+    return [real_run(ds, v, r, s) for ds, v in real_pairs() for r in config["realdata"]["r"]
+            for s in seeds(config["realdata"]["seeds"])]
+
+
+def reconstruction_runs():
+    rec = config["realdata"]["reconstructions"]
+    return [real_run(ds, rec["variant"], r, config["seed"]) for ds in config["realdata"]["datasets"] for r in rec["r"]]

@@ -1,0 +1,220 @@
+"""Real images as inputs x in R^d, and autoencoders trained and judged on them (BRIEF section 6).
+
+Preprocessing is fitted on the training split only and then applied to both splits:
+flatten, scale pixels to [0, 1], (optionally) convert CIFAR-10 to grey levels, drop pixels of zero
+training variance, center with the training mean, scale so that tr(Sigma_hat) = d. From the
+eigendecomposition Sigma_hat = Q diag(lambda) Q^T two variants follow:
+
+- unwhitened: x itself (d = pixels kept); compared with water-filling on lambda.
+- whitened:   z = diag(lambda_k)^{-1/2} Q_k^T x over the k directions with lambda >= floor
+              (floor relative to the mean eigenvalue, 1); d = k; compared with R*(r).
+
+The encoder always sees the whitened coordinates of its input (the k kept directions) and the decoder
+reconstructs the variant's own x; for the whitened variant they coincide.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import theory
+from .train import TrainResult, _host, gaussian_init
+from . import population as pop
+
+GREY = np.array([0.299, 0.587, 0.114])  # ITU-R 601 luma weights
+
+
+@dataclass
+class Prepared:
+    """One preprocessed variant. Arrays float32 unless noted.
+
+    x_train, x_test: (N, d) the variant's inputs (what is reconstructed)
+    z_train, z_test: (N, k) whitened coordinates over the kept directions (what the encoder sees)
+    eigenvalues:     (d,) float64 spectrum of the variant's training covariance, descending
+    encoder_basis:   (d, k) float64 map x -> z: z = x @ encoder_basis
+    pixel_map:       (d, pixels) float64 map x -> pixels - training mean (unwhitened: x / scale on the kept
+                     pixels; whitened: through the inverse whitening), for drawing reconstructions
+    pixel_mean:      (pixels,) float64 training mean of every pixel
+    """
+
+    x_train: np.ndarray
+    x_test: np.ndarray
+    z_train: np.ndarray
+    z_test: np.ndarray
+    eigenvalues: np.ndarray
+    encoder_basis: np.ndarray
+    pixel_map: np.ndarray
+    pixel_mean: np.ndarray
+    info: dict
+
+
+def flatten(images: np.ndarray, grayscale: bool) -> np.ndarray:
+    """uint8 images (N, H, W) or (N, H, W, 3) -> (N, pixels) float64 in [0, 1]."""
+    x = images.astype(np.float64) / 255.0
+    if grayscale and x.ndim == 4:
+        x = x @ GREY
+    return x.reshape(x.shape[0], -1)
+
+
+def preprocess(x_train_raw: np.ndarray, x_test_raw: np.ndarray, variant: str, floor: float,
+               grayscale: bool = False) -> Prepared:
+    """Fit the preprocessing on the training split, apply it to both (BRIEF section 6)."""
+    if variant not in ("unwhitened", "whitened"):
+        raise ValueError(f"variant must be 'unwhitened' or 'whitened', got {variant!r}")
+    xtr, xte = flatten(x_train_raw, grayscale), flatten(x_test_raw, grayscale)
+    pixels = xtr.shape[1]
+    var = xtr.var(axis=0)
+    keep = var > 1e-12 * var.max()  # pixels that never change in training carry nothing
+    xtr, xte = xtr[:, keep], xte[:, keep]
+    mean = xtr.mean(axis=0)
+    xtr, xte = xtr - mean, xte - mean
+    d = xtr.shape[1]
+    cov = xtr.T @ xtr / xtr.shape[0]  # (d, d) training covariance
+    scale = math.sqrt(d / np.trace(cov))
+    xtr, xte, cov = xtr * scale, xte * scale, cov * scale**2  # tr(Sigma_hat) = d
+    lam, Q = np.linalg.eigh(cov)
+    lam, Q = lam[::-1].clip(min=0), Q[:, ::-1]
+    kept = int(np.sum(lam >= floor))  # mean eigenvalue is 1
+    if kept < 1:
+        raise ValueError(f"whitening floor {floor} keeps no direction; lower realdata.whitening_floor")
+    W = Q[:, :kept] / np.sqrt(lam[:kept])  # (d, k): x -> z
+    ztr, zte = xtr @ W, xte @ W
+    info = {"pixels": pixels, "pixels_kept": d, "whitened_dims": kept, "scale": scale, "floor": floor,
+            "grayscale": grayscale, "train": int(xtr.shape[0]), "test": int(xte.shape[0])}
+    to_pixels = np.zeros((d, pixels))  # x -> (pixels - mean): undo the scale, put kept pixels in place
+    to_pixels[np.arange(d), np.flatnonzero(keep)] = 1 / scale
+    pixel_mean = np.zeros(pixels)
+    pixel_mean[keep] = mean
+    pixel_mean[~keep] = flatten(x_train_raw[:1], grayscale)[0, ~keep]  # constant pixels keep their value
+    f32 = lambda a: a.astype(np.float32)  # noqa: E731
+    if variant == "whitened":
+        unwhiten = (Q[:, :kept] * np.sqrt(lam[:kept])).T  # (k, d): z -> x
+        return Prepared(f32(ztr), f32(zte), f32(ztr), f32(zte), np.ones(kept), np.eye(kept),
+                        unwhiten @ to_pixels, pixel_mean, {**info, "d": kept})
+    return Prepared(f32(xtr), f32(xte), f32(ztr), f32(zte), lam, W, to_pixels, pixel_mean, {**info, "d": d})
+
+
+def save_prepared(prep: Prepared, path) -> None:
+    np.savez(path, x_train=prep.x_train, x_test=prep.x_test, z_train=prep.z_train, z_test=prep.z_test,
+             eigenvalues=prep.eigenvalues, encoder_basis=prep.encoder_basis, pixel_map=prep.pixel_map,
+             pixel_mean=prep.pixel_mean)
+
+
+def load_prepared(path, info: dict) -> Prepared:
+    with np.load(path) as z:
+        return Prepared(*(z[k] for k in ("x_train", "x_test", "z_train", "z_test", "eigenvalues", "encoder_basis",
+                                         "pixel_map", "pixel_mean")), info)
+
+
+def least_squares_decoder(F: torch.Tensor, X: torch.Tensor, ridge: float = 1e-6, chunk: int = 16384) -> torch.Tensor:
+    """A = X^T F (F^T F)^{-1} from features F (N, n) and targets X (N, d), moments in float64. -> (d, n)."""
+    n, d = F.shape[1], X.shape[1]
+    ff = torch.zeros(n, n, dtype=torch.float64, device=F.device)
+    xf = torch.zeros(d, n, dtype=torch.float64, device=F.device)
+    for i in range(0, F.shape[0], chunk):
+        f, x = F[i:i + chunk].double(), X[i:i + chunk].double()
+        ff += f.T @ f
+        xf += x.T @ f
+    ff += ridge * torch.trace(ff) / n * torch.eye(n, dtype=torch.float64, device=F.device)
+    return torch.linalg.solve(ff, xf.T).T
+
+
+def test_loss(A: torch.Tensor, V: torch.Tensor, Z: torch.Tensor, X: torch.Tensor, chunk: int = 16384) -> float:
+    """mean ||x - A sign(V z)||^2 / d over a split, true sign. V (n, k), Z (N, k), X (N, d)."""
+    total = 0.0
+    for i in range(0, Z.shape[0], chunk):
+        s = torch.sign(Z[i:i + chunk] @ V.T).double()
+        total += float(((X[i:i + chunk].double() - s @ A.T) ** 2).sum())
+    return total / (Z.shape[0] * X.shape[1])
+
+
+def designed_encoder(eigenvalues: np.ndarray, kept: int, n: int, seed: int) -> np.ndarray:
+    """The training-free encoder of BRIEF section 6, in whitened coordinates. -> V (n, kept), unit rows.
+
+    Water-filling allocation m_i on the kept spectrum, U = W diag(sqrt(m)) with W (n, kept) having
+    orthonormal columns over the active directions (a Haar rotation), rows then normalised.
+    """
+    lam = np.asarray(eigenvalues[:kept], dtype=float)
+    m = theory.water_filling(lam, n).allocation  # (kept,)
+    active = int(np.sum(m > 0))
+    rng = np.random.default_rng(seed)
+    size = max(n, active)
+    H, R = np.linalg.qr(rng.standard_normal((size, size)))
+    H = H * np.sign(np.diag(R))
+    W = np.zeros((n, kept))
+    W[:, :active] = H[:n, :active] * math.sqrt(size / n) if n < active else H[:n, :active]
+    U = W * np.sqrt(m)
+    norms = np.linalg.norm(U, axis=1, keepdims=True)
+    U = np.where(norms > 0, U / np.where(norms > 0, norms, 1), 0)
+    return U
+
+
+def train_sample(prep: Prepared, n: int, steps: int, batch: int, lr: float, sharpness: tuple[float, float],
+                 seed: int, device: torch.device, record_every: int = 10, ridge: float = 1e-3) -> tuple[TrainResult, dict]:
+    """Sample-based training on a real training split (the trainer of signae.train.sample_gd).
+
+    The encoder V (n, k) acts on whitened inputs z; it starts as a Gaussian encoder in the variant's own
+    coordinates (B ~ N(0, 1) entries in x-space, so V = B Sigma^{1/2} restricted to the kept directions).
+    Each step: a random batch of training rows; features tanh(s Vbar z); decoder = batch least squares
+    to x; step V by lr_t * d / lambda_max along the gradient, lr_t cosine-decayed; rows renormalised.
+    The returned decoder is the least-squares fit of true-sign features on the whole training split.
+    The recorded curve is the training-batch surrogate loss (no closed form exists for real data).
+    """
+    d, k = prep.x_train.shape[1], prep.z_train.shape[1]
+    Xtr = torch.as_tensor(prep.x_train, device=device)
+    Ztr = torch.as_tensor(prep.z_train, device=device)
+    root_k = torch.as_tensor(np.linalg.pinv(prep.encoder_basis), dtype=torch.float32, device=device)  # (k, d): z -> x
+    B0 = gaussian_init(n, d, seed, device, torch.float32)  # Gaussian rows in x-space
+    V = pop.normalize_rows(B0 @ root_k.T).requires_grad_()  # (n, k): B x = B root_k^T z
+    V_init = _host(V)
+    step = lr * d / float(prep.eigenvalues[0])
+    g = torch.Generator(device=device).manual_seed(seed + 1)
+    eye = torch.eye(n, device=device)
+    s0, s1 = sharpness
+    rec_steps, rec_losses = [], []
+    t0 = time.perf_counter()
+    for it in range(steps):
+        frac = it / max(steps - 1, 1)
+        s = s0 * (s1 / s0) ** frac
+        lr_t = 0.5 * (1 + math.cos(math.pi * frac))
+        idx = torch.randint(0, Ztr.shape[0], (batch,), generator=g, device=device)
+        Z, X = Ztr[idx], Xtr[idx]
+        F = torch.tanh(s * (Z @ pop.normalize_rows(V).T))  # (batch, n)
+        gram = F.T @ F / batch + ridge * eye
+        cross = X.T @ F / batch  # (d, n)
+        W = torch.cholesky_solve(cross.T, torch.linalg.cholesky(gram))  # (n, d)
+        loss = (X.pow(2).sum() / batch - (cross * W.T).sum()) / d
+        (gV,) = torch.autograd.grad(loss, V)
+        with torch.no_grad():
+            V -= lr_t * step * gV
+            V.copy_(pop.normalize_rows(V))
+        if it % record_every == 0 or it == steps - 1:
+            rec_steps.append(it)
+            rec_losses.append(loss.detach())
+    with torch.no_grad():
+        Vd = V.detach()
+        A = least_squares_decoder(torch.sign(Ztr @ Vd.T), Xtr)
+        loss_test = test_loss(A, Vd, torch.as_tensor(prep.z_test, device=device),
+                              torch.as_tensor(prep.x_test, device=device))
+        loss_train = test_loss(A, Vd, Ztr, Xtr)
+    wall = time.perf_counter() - t0
+    basis = torch.as_tensor(prep.encoder_basis, dtype=torch.float32, device=device)
+    B = _host(pop.normalize_rows(Vd @ basis.T))  # (n, d) encoder in x-space: sign(B x) = sign(V z)
+    res = TrainResult(np.asarray(rec_steps), _host(torch.stack(rec_losses)), V_init, B, _host(A), loss_test, wall,
+                      {"train_loss": loss_train})
+    return res, {"V": _host(Vd)}
+
+
+def evaluate_designed(prep: Prepared, n: int, seed: int, device: torch.device) -> tuple[float, float]:
+    """(test loss, train loss) of the designed encoder with its least-squares decoder."""
+    k = prep.z_train.shape[1]
+    V = torch.as_tensor(designed_encoder(prep.eigenvalues, k, n, seed), dtype=torch.float32, device=device)
+    Ztr, Xtr = torch.as_tensor(prep.z_train, device=device), torch.as_tensor(prep.x_train, device=device)
+    A = least_squares_decoder(torch.sign(Ztr @ V.T), Xtr)
+    te = test_loss(A, V, torch.as_tensor(prep.z_test, device=device), torch.as_tensor(prep.x_test, device=device))
+    return te, test_loss(A, V, Ztr, Xtr)

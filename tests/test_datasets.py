@@ -1,0 +1,138 @@
+"""Getting the data sets: the real MNIST files, synthetic files in the real formats, and every failure mode."""
+
+import gzip
+import shutil
+import struct
+import subprocess
+import sys
+import time
+import urllib.error
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from signae import datasets
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+MNIST_FILES = sorted((SHARED / "data" / "mnist").glob("*.gz"))
+
+
+def _torchvision_root(tmp_path: Path) -> Path:
+    raw = tmp_path / "tv" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for f in MNIST_FILES:
+        shutil.copy(f, raw / f.name)
+    return tmp_path / "tv"
+
+
+def test_shared_mnist_copy_is_present():
+    # The tests below use the real files; their absence is a broken checkout, not a reason to skip.
+    assert len(MNIST_FILES) == 4, f"expected the four MNIST .gz files in {SHARED / 'data' / 'mnist'}"
+
+
+def test_real_mnist_from_a_torchvision_root(tmp_path):
+    arrays, source = datasets.obtain("mnist", {"root": str(_torchvision_root(tmp_path))}, tmp_path / "dl")
+    assert arrays["x_train"].shape == (60000, 28, 28) and arrays["x_test"].shape == (10000, 28, 28)
+    assert arrays["x_train"].dtype == np.uint8 and set(np.unique(arrays["y_test"])) == set(range(10))
+    assert source["source"] == "root" and len(source["md5"]) == 4
+    # independent check of the first training image against the raw IDX bytes
+    with gzip.open(MNIST_FILES[[f.name for f in MNIST_FILES].index("train-images-idx3-ubyte.gz")]) as fh:
+        magic, n, h, w = struct.unpack(">iiii", fh.read(16))
+        first = np.frombuffer(fh.read(h * w), dtype=np.uint8).reshape(h, w)
+    assert (magic, n) == (2051, 60000) and np.array_equal(arrays["x_train"][0], first)
+
+
+def test_truncated_mnist_file_is_reported_not_used(tmp_path):
+    root = _torchvision_root(tmp_path)
+    target = root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz"
+    target.write_bytes(target.read_bytes()[:1000])
+    with pytest.raises(datasets.DatasetError, match="t10k-labels-idx1-ubyte.gz fails its MD5 check"):
+        datasets.obtain("mnist", {"root": str(root)}, tmp_path / "dl")
+
+
+def test_synthetic_idx_files_in_the_real_format_fail_verification(tmp_path):
+    # Well-formed IDX/gzip files that are not the originals must not pass as MNIST.
+    raw = tmp_path / "tv" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name, count in (("train-images-idx3-ubyte.gz", 5), ("t10k-images-idx3-ubyte.gz", 3)):
+        with gzip.open(raw / name, "wb") as fh:
+            fh.write(struct.pack(">iiii", 2051, count, 28, 28) + bytes(count * 784))
+    for name, count in (("train-labels-idx1-ubyte.gz", 5), ("t10k-labels-idx1-ubyte.gz", 3)):
+        with gzip.open(raw / name, "wb") as fh:
+            fh.write(struct.pack(">ii", 2049, count) + bytes(count))
+    with pytest.raises(datasets.DatasetError, match="fails its MD5 check"):
+        datasets.obtain("mnist", {"root": str(tmp_path / "tv")}, tmp_path / "dl")
+
+
+def test_missing_root_file_names_both_options(tmp_path):
+    root = _torchvision_root(tmp_path)
+    (root / "MNIST" / "raw" / "train-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(datasets.DatasetError, match="datasets.mnist.root") as err:
+        datasets.obtain("mnist", {"root": str(root)}, tmp_path / "dl")
+    assert "datasets.mnist.npz" in str(err.value)
+
+
+def _write_npz(path, n_train=20, n_test=5, shape=(28, 28), dtype=np.uint8, drop=None):
+    rng = np.random.default_rng(0)
+    arrays = {"x_train": rng.integers(0, 256, (n_train, *shape)).astype(dtype),
+              "y_train": rng.integers(0, 10, n_train), "x_test": rng.integers(0, 256, (n_test, *shape)).astype(dtype),
+              "y_test": rng.integers(0, 10, n_test)}
+    if drop:
+        arrays.pop(drop)
+    np.savez(path, **arrays)
+    return arrays
+
+
+def test_npz_source_loads_and_records_its_sha256(tmp_path):
+    written = _write_npz(tmp_path / "m.npz")
+    arrays, source = datasets.obtain("mnist", {"npz": str(tmp_path / "m.npz")}, tmp_path / "dl")
+    assert np.array_equal(arrays["x_train"], written["x_train"])
+    import hashlib
+
+    assert source["sha256"] == hashlib.sha256((tmp_path / "m.npz").read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "kind,match",
+    [("truncated", "corrupt or truncated"), ("float", "expected uint8"), ("missing", "missing arrays"),
+     ("shape", "expected \\(N, 32, 32, 3\\)")],
+)
+def test_bad_npz_files_are_reported(tmp_path, kind, match):
+    path = tmp_path / "c.npz"
+    if kind == "truncated":
+        _write_npz(path, shape=(32, 32, 3))
+        path.write_bytes(path.read_bytes()[:-200])
+    elif kind == "float":
+        _write_npz(path, shape=(32, 32, 3), dtype=np.float32)
+    elif kind == "missing":
+        _write_npz(path, shape=(32, 32, 3), drop="y_test")
+    else:
+        _write_npz(path, shape=(28, 28))
+    with pytest.raises(datasets.DatasetError, match=match):
+        datasets.obtain("cifar10", {"npz": str(path)}, tmp_path / "dl")
+
+
+def test_offline_download_fails_at_once_naming_both_options(tmp_path, monkeypatch):
+    # Simulate a machine with no network: every URL open fails the way urllib fails offline.
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    import torchvision.datasets.utils as tvu
+
+    monkeypatch.setattr(tvu, "_urlretrieve", offline, raising=False)
+    t0 = time.perf_counter()
+    with pytest.raises(datasets.DatasetError) as err:
+        datasets.obtain("mnist", {"root": None, "npz": None}, tmp_path / "dl")
+    assert time.perf_counter() - t0 < 30
+    assert "datasets.mnist.root" in str(err.value) and "datasets.mnist.npz" in str(err.value)
+
+
+def test_cifar10_subset_made_by_the_shared_tool(tmp_path):
+    out = tmp_path / "cifar.npz"
+    subprocess.run([sys.executable, str(SHARED / "tools" / "cifar10_npz.py"), str(out), "--train", "1000",
+                    "--test", "100"], check=True, capture_output=True)
+    arrays, source = datasets.obtain("cifar10", {"npz": str(out)}, tmp_path / "dl")
+    assert arrays["x_train"].shape == (1000, 32, 32, 3) and arrays["x_test"].shape == (100, 32, 32, 3)
+    assert source["source"] == "npz"

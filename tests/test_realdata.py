@@ -1,0 +1,69 @@
+"""Preprocessing of real images (BRIEF section 6): fitted on the training split only."""
+
+import numpy as np
+import pytest
+
+from signae import realdata, theory
+
+
+@pytest.fixture(scope="module")
+def images():
+    """Synthetic 'images' with structure (a low-rank signal plus noise) and a constant border pixel."""
+    rng = np.random.default_rng(0)
+    basis = rng.standard_normal((6, 100))
+    def make(n):
+        x = 128 + 20 * rng.standard_normal((n, 6)) @ basis + 5 * rng.standard_normal((n, 100))
+        x = np.clip(x, 0, 255).astype(np.uint8).reshape(n, 10, 10)
+        x[:, 0, 0] = 0  # a pixel that never changes
+        return x
+    return make(3000), make(500)
+
+
+def test_unwhitened_scaling_and_dropped_pixels(images):
+    prep = realdata.preprocess(*images, "unwhitened", floor=1e-3)
+    assert prep.info["pixels_kept"] == 99 and prep.info["d"] == 99
+    cov = prep.x_train.astype(np.float64).T @ prep.x_train / prep.x_train.shape[0]
+    assert np.trace(cov) == pytest.approx(99, rel=1e-5)
+    assert np.allclose(prep.x_train.mean(axis=0), 0, atol=1e-4)
+    assert np.allclose(np.sort(np.linalg.eigvalsh(cov))[::-1], prep.eigenvalues, atol=1e-3)
+
+
+def test_whitened_training_covariance_is_identity(images):
+    prep = realdata.preprocess(*images, "whitened", floor=1e-3)
+    z = prep.x_train.astype(np.float64)
+    cov = z.T @ z / z.shape[0]
+    assert np.abs(cov - np.eye(z.shape[1])).max() < 1e-4  # float32 storage
+    assert prep.info["d"] == prep.info["whitened_dims"] <= 99
+
+
+def test_floor_sets_the_number_of_whitened_directions(images):
+    dims = [realdata.preprocess(*images, "whitened", floor=f).info["d"] for f in (1e-4, 1e-1, 1.0)]
+    assert dims[0] >= dims[1] >= dims[2] >= 1
+    assert dims[2] <= 6 + 1  # above the mean eigenvalue only the signal directions are left
+
+
+def test_test_split_is_never_used_for_fitting(images):
+    train, test = images
+    other_test = np.random.default_rng(5).integers(0, 256, test.shape).astype(np.uint8)
+    a = realdata.preprocess(train, test, "unwhitened", floor=1e-3)
+    b = realdata.preprocess(train, other_test, "unwhitened", floor=1e-3)
+    assert np.array_equal(a.x_train, b.x_train) and np.array_equal(a.eigenvalues, b.eigenvalues)
+    assert np.array_equal(a.encoder_basis, b.encoder_basis) and np.array_equal(a.pixel_mean, b.pixel_mean)
+    assert not np.array_equal(a.x_test, b.x_test)
+
+
+def test_pixel_map_inverts_the_preprocessing_on_kept_pixels(images):
+    train, test = images
+    prep = realdata.preprocess(train, test, "unwhitened", floor=1e-3)
+    back = prep.x_train.astype(np.float64) @ prep.pixel_map + prep.pixel_mean
+    assert np.abs(back - train.reshape(len(train), -1) / 255).max() < 1e-5
+
+
+def test_designed_encoder_has_the_water_filling_allocation():
+    lam = np.linspace(3, 0.1, 40)
+    lam *= 40 / lam.sum()
+    V = realdata.designed_encoder(lam, 40, 60, seed=0)
+    assert np.allclose(np.linalg.norm(V, axis=1), 1)
+    m = (V**2).sum(axis=0)  # diag of U^T U in the eigenbasis
+    m_pred = theory.water_filling(lam, 60).allocation
+    assert np.abs(m - m_pred).sum() / m_pred.sum() < 0.1  # row normalisation perturbs it slightly
