@@ -55,19 +55,54 @@ def test_bad_config_fails_before_any_job_naming_the_key(repo_root, tmp_path, ove
     assert not (wf / "results").exists()
 
 
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+# Known departures from the paper's universality claim, found by this reproduction and reported in the
+# claims table rather than hidden: on grey-level CIFAR-10 without whitening, even the training-free
+# designed encoder is far above the water-filling prediction (it meets it on Gaussian data with the
+# same covariance), and the trainer does not reach the designed encoder. See README, "Findings".
+KNOWN_DEPARTURES = ("cifar10 unwhitened",)
+
+
+def _data_overlay(wf: Path) -> Path:
+    """Real MNIST files in a torchvision root and a CIFAR-10 subset made by the shared tool."""
+    raw = wf / "tv" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for f in sorted((SHARED / "data" / "mnist").glob("*.gz")):
+        shutil.copy(f, raw / f.name)
+    npz = wf / "cifar10.npz"
+    subprocess.run([sys.executable, str(SHARED / "tools" / "cifar10_npz.py"), str(npz), "--train", "20000",
+                    "--test", "1000"], check=True, capture_output=True)
+    overlay = wf / "data.yaml"
+    overlay.write_text(f"datasets:\n  mnist: {{root: {wf / 'tv'}}}\n  cifar10: {{npz: {npz}}}\n")
+    return overlay
+
+
 @pytest.mark.slow
-def test_quick_preset_end_to_end(repo_root, tmp_path):
+def test_quick_preset_end_to_end_with_real_data(repo_root, tmp_path):
     wf = _copy_workflow(repo_root, tmp_path)
-    out = _snakemake(wf, "--cores", "2", "--configfile", "config/quick.yaml")
+    overlay = _data_overlay(wf)
+    out = _snakemake(wf, "--cores", "2", "--configfile", "config/quick.yaml", str(overlay))
     assert out.returncode == 0, out.stderr[-5000:]
-    for stem in FIGURES:
+    for stem in FIGURES + ("fig5_universality", "fig6_reconstructions"):
         for ext in ("pdf", "png", "csv"):
             path = wf / "figures" / f"{stem}.{ext}"
             assert path.is_file() and path.stat().st_size > 0, path
     claims = pd.read_csv(wf / "results" / "claims.csv")
     assert list(claims.columns) == ["claim", "figure", "predicted", "reproduced", "gap", "tolerance", "holds"]
-    assert set(claims.figure) == {1, 2, 3, 4}
-    assert claims.holds.all(), claims[~claims.holds].to_string()
+    assert set(claims.figure) == {1, 2, 3, 4, 5, 6}
+    expected = ~claims.claim.str.startswith(KNOWN_DEPARTURES)
+    assert claims[expected].holds.all(), claims[expected & ~claims.holds].to_string()
+    assert claims.gap.notna().all()  # every point's gap is reported, held or not
+    fig5 = pd.read_csv(wf / "figures" / "fig5_universality.csv")
+    assert {"dataset", "variant", "series", "r", "d", "seed", "loss"} <= set(fig5.columns)
+    assert set(fig5.dataset) == {"mnist", "cifar10"} and set(fig5.variant) == {"unwhitened", "whitened"}
+    # each real-data run records the SHA-256 of the arrays it came from
+    import json
+
+    prep = json.loads((wf / "results" / "data" / "cifar10" / "unwhitened.json").read_text())
+    source = json.loads((wf / "results" / "data" / "cifar10" / "images.json").read_text())
+    assert source["source"] == "npz" and len(source["sha256"]) == 64 and prep["source_sha256"]
 
     # The figure-1 table's theory curves are the closed forms; its markers are the runs' own losses.
     fig1 = pd.read_csv(wf / "figures" / "fig1_limit.csv")
@@ -76,11 +111,20 @@ def test_quick_preset_end_to_end(repo_root, tmp_path):
     assert all(math.isclose(row.loss, theory.optimal_risk(row.r), rel_tol=1e-12) for row in limit.itertuples())
     shannon = fig1[fig1.series == "Shannon 2^(-2r)"]
     assert all(math.isclose(row.loss, 2 ** (-2 * row.r), rel_tol=1e-12) for row in shannon.itertuples())
-    pgd = fig1[(fig1.series == "pgd")]
-    assert len(pgd) == 3 * 2  # r in {0.25, 1, 2} x d in {64, 128}, one seed
-    # every run records its settings, seed, versions and device
-    import json
-
+    assert len(fig1[fig1.series == "pgd"]) == 3 * 2  # r in {0.25, 1, 2} x d in {64, 128}, one seed
     meta = json.loads(next((wf / "results" / "runs").rglob("*.json")).read_text())
     assert {"settings", "seed", "versions", "device", "wall_time_s", "weights_sha256"} <= set(meta)
-    assert all((wf / "logs").rglob("*.log")) and any((wf / "results" / "benchmarks").rglob("*.tsv"))
+    assert any((wf / "results" / "benchmarks").rglob("*.tsv"))
+
+
+def test_corrupt_npz_stops_the_dataset_rule_and_nothing_is_written(repo_root, tmp_path):
+    """A corrupt array file configured as the source is reported by the dataset rule, never used."""
+    wf = _copy_workflow(repo_root, tmp_path)
+    bad = wf / "bad.npz"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    (wf / "o.yaml").write_text(f"datasets:\n  mnist: {{npz: {bad}}}\n")
+    out = _snakemake(wf, "--cores", "1", "results/data/mnist/images.npz", "--configfile", "o.yaml")
+    log = (wf / "logs" / "data" / "mnist.log").read_text()
+    assert out.returncode != 0
+    assert "corrupt or truncated" in log and "datasets.mnist.npz" in log
+    assert not (wf / "results" / "data" / "mnist" / "images.npz").exists()
