@@ -95,9 +95,15 @@ def risk_from_moments(A: torch.Tensor, mom: SecondMoments, d: int) -> torch.Tens
 def _solve_gram(gram: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
     """gram^{-1} rhs for the symmetric positive-definite arcsin(C). (n, n), (n, k) -> (n, k)."""
     L, info = torch.linalg.cholesky_ex(gram)
-    if int(info) == 0:
+    if _factorised(info):
         return torch.cholesky_solve(rhs, L)
     return torch.linalg.solve(gram, rhs)  # numerically singular (e.g. repeated rows): LU fallback
+
+
+def _factorised(info: torch.Tensor) -> bool:
+    """Whether cholesky_ex succeeded. On a GPU the check would stall the stream every step, so it is
+    skipped there: a failed factorisation shows up as NaN in the recorded loss instead."""
+    return info.device.type != "cpu" or int(info) == 0
 
 
 def optimal_decoder(B: torch.Tensor, Sigma: torch.Tensor | None = None) -> torch.Tensor:
@@ -146,7 +152,7 @@ def encoder_risk_and_grad(V: torch.Tensor, Sigma: torch.Tensor | None = None) ->
     off = (G * (1 - eye)).clamp(-1 + ARCSIN_EPS, 1 - ARCSIN_EPS)  # off-diagonal correlations
     S = torch.asin(off) * (1 - eye) + (math.pi / 2) * eye
     L, info = torch.linalg.cholesky_ex(S)
-    W = torch.cholesky_solve(V, L) if int(info) == 0 else torch.linalg.solve(S, V)  # (n, d)
+    W = torch.cholesky_solve(V, L) if _factorised(info) else torch.linalg.solve(S, V)  # (n, d)
     WS = W if Sigma is None else W @ Sigma  # (n, d)
     f = (WS * V).sum()  # tr(S^-1 V Sigma V^T)
     trace = float(d) if Sigma is None else torch.diagonal(Sigma).sum()

@@ -311,7 +311,7 @@ def sample_gd(
         F = torch.tanh(s * (X @ pop.normalize_rows(B).T))  # (N, n)
         gram = F.T @ F / batch + ridge * eye  # (n, n)
         cross = X.T @ F / batch  # (d, n)
-        L = torch.linalg.cholesky(gram)
+        L, _ = torch.linalg.cholesky_ex(gram)  # ridge keeps it positive definite; no host sync
         W = torch.cholesky_solve(cross.T, L)  # (n, d)
         loss = (X.pow(2).sum() / batch - (cross * W.T).sum()) / d
         (gB,) = torch.autograd.grad(loss, B)
