@@ -52,23 +52,22 @@ def run_trainer(name: str, d: int, steps: int, device, **kw):
 
 
 def per_step(name: str, d: int, device) -> tuple[float, float]:
-    """(seconds per step, matmul GFLOP counted per step)."""
+    """(seconds per step, matmul GFLOP counted per step): the time of a long run minus a short one,
+    divided by the step difference, so set-up and the final decoder fit cancel out."""
     run_trainer(name, d, 1, device)  # warm-up (allocations, kernels)
-    steps = 3 if d >= 1024 else 5
     with FlopCounterMode(display=False) as counter:
         run_trainer(name, d, 1, device)
     one = counter.get_total_flops()
     with FlopCounterMode(display=False) as counter:
         run_trainer(name, d, 2, device)
     flops_per_step = (counter.get_total_flops() - one) / 1e9
-    t0 = time.perf_counter()
-    res0 = run_trainer(name, d, 0, device)
-    base = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    res = run_trainer(name, d, steps, device)
-    total = time.perf_counter() - t0
-    del res0, res
-    return (total - base) / steps, flops_per_step
+    short, long = (5, 45) if device.type == "cuda" else ((1, 4) if d >= 1024 else (2, 7))
+    times = {}
+    for steps in (short, long):
+        t0 = time.perf_counter()
+        run_trainer(name, d, steps, device)
+        times[steps] = time.perf_counter() - t0
+    return (times[long] - times[short]) / (long - short), flops_per_step
 
 
 def time_to_target(name: str, d: int, device, tol: float) -> tuple[float, int]:
