@@ -128,3 +128,41 @@ def test_corrupt_npz_stops_the_dataset_rule_and_nothing_is_written(repo_root, tm
     assert out.returncode != 0
     assert "corrupt or truncated" in log and "datasets.mnist.npz" in log
     assert not (wf / "results" / "data" / "mnist" / "images.npz").exists()
+
+
+def _gaussian_only(wf: Path) -> Path:
+    overlay = wf / "gauss.yaml"
+    overlay.write_text("realdata:\n  datasets: []\n")
+    return overlay
+
+
+@pytest.mark.slow
+def test_interrupted_run_resumes_without_recomputing_finished_results(repo_root, tmp_path):
+    import os
+    import signal
+    import time
+
+    wf = _copy_workflow(repo_root, tmp_path)
+    cfg = ("--configfile", "config/quick.yaml", str(_gaussian_only(wf)))
+    finished = "results/runs/isotropic/pgd/d64_r0.25_seed0.json"
+    assert _snakemake(wf, "--cores", "1", finished, *cfg).returncode == 0
+    stamp = (wf / finished).stat().st_mtime_ns
+
+    # Start the whole run and kill it, like a power cut, once another training job is under way.
+    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", *cfg], cwd=wf,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((wf / "logs" / "train").rglob("*.log"))) < 3:
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert _snakemake(wf, "--unlock", *cfg).returncode == 0
+
+    plan = _snakemake(wf, "--dry-run", "--rerun-incomplete", *cfg)
+    outputs = [line for line in plan.stdout.splitlines() if line.strip().startswith("output:")]
+    assert plan.returncode == 0 and outputs  # something is left to do
+    assert not any(finished in line for line in outputs)  # but not the finished run
+    done = _snakemake(wf, "--cores", "2", "--rerun-incomplete", *cfg)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (wf / finished).stat().st_mtime_ns == stamp  # the finished run was not recomputed
+    assert (wf / "results" / "claims.csv").is_file()

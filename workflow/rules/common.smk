@@ -1,6 +1,8 @@
 # Shared helpers: which runs each figure needs, and where their files live.
 
 import json
+import math
+import shutil
 from pathlib import Path
 
 RUN = "results/runs/{data}/{trainer}/d{d}_r{r}_seed{seed}"
@@ -126,3 +128,60 @@ def real_runs():
 def reconstruction_runs():
     rec = config["realdata"]["reconstructions"]
     return [real_run(ds, rec["variant"], r, config["seed"]) for ds in config["realdata"]["datasets"] for r in rec["r"]]
+
+
+# --- resources -------------------------------------------------------------------------------------
+# Training jobs ask for a GPU when the config asks for CUDA (or for "auto" on a machine with nvidia-smi);
+# the workstation profile caps the gpu resource at 1 so two such jobs never share a card by accident.
+USES_GPU = config["device"] == "cuda" or (config["device"] == "auto" and shutil.which("nvidia-smi") is not None)
+# pessimistic sustained rates for run-time requests: 5 GFLOP/s per CPU thread, 1 TFLOP/s on a GPU
+RATE_FLOPS = 1e12 if USES_GPU else 5e9 * config["threads"]
+TORCH_BASE_MB = 1500  # a Python process with torch, numpy, pandas imported, measured max_rss ~ 600-900 MB
+
+
+def _train_size(wildcards):
+    """(d, n, batch, steps) of a training job, from its wildcards and the config."""
+    d, r = int(wildcards.d), float(wildcards.r)
+    n = max(1, round(r * d))
+    settings = trainer_settings(wildcards)
+    batch = settings.get("batch", 0)
+    return d, n, batch, settings["steps"]
+
+
+def train_mem_mb(wildcards, attempt):
+    """Peak memory of a Gaussian training job: float64 matrices of n x n (about 10 alive at once, in the
+    arcsin Gram, its Cholesky factor and their gradients) and n x d, and float32 batch x n activations
+    (about 6), over the base of an imported torch. Doubles on every retry."""
+    d, n, batch, _ = _train_size(wildcards)
+    payload = 8 * (10 * n * n + 10 * n * d + 2 * d * d) + 4 * 6 * batch * (n + d)
+    return int((TORCH_BASE_MB + payload / 1e6) * 2 ** (attempt - 1))
+
+
+def train_runtime(wildcards, attempt):
+    """Minutes: three times the job's matrix-product work at RATE_FLOPS, at least 10 min,
+    doubled on every retry."""
+    d, n, batch, steps = _train_size(wildcards)
+    flops = steps * (8 * n * n * d + n**3 + 6 * batch * n * (n + d))
+    seconds = flops / RATE_FLOPS
+    return int(max(10, math.ceil(3 * seconds / 60)) * 2 ** (attempt - 1))
+
+
+def real_mem_mb(wildcards, attempt):
+    """Peak memory of a real-data job: the cached variant (train and test, x and z, float32) is loaded
+    whole, plus the Gaussian-job payload at the largest r of the config. Doubles on every retry."""
+    pixels = {"mnist": 784, "cifar10": 1024 if config["realdata"]["cifar10_grayscale"] else 3072}[wildcards.dataset]
+    rows = config["realdata"]["train_samples"] or {"mnist": 60000, "cifar10": 50000}[wildcards.dataset]
+    rows += config["realdata"]["test_samples"] or 10000
+    n = max(config["realdata"]["r"]) * pixels
+    batch = config["realdata"]["trainer"]["batch"]
+    payload = 4 * 3 * rows * pixels + 8 * (6 * n * n + 4 * n * pixels + 2 * pixels * pixels) + 4 * 6 * batch * n
+    return int((TORCH_BASE_MB + payload / 1e6) * 2 ** (attempt - 1))
+
+
+def real_runtime(wildcards, attempt):
+    """Minutes for a real-data job: three times its work at RATE_FLOPS, at least 15 min, doubled per retry."""
+    pixels = {"mnist": 784, "cifar10": 1024 if config["realdata"]["cifar10_grayscale"] else 3072}[wildcards.dataset]
+    n = max(config["realdata"]["r"]) * pixels
+    t = config["realdata"]["trainer"]
+    flops = t["steps"] * 8 * t["batch"] * n * 2 * pixels + 60000 * n * (n + pixels) * 2
+    return int(max(15, math.ceil(3 * flops / RATE_FLOPS / 60)) * 2 ** (attempt - 1))

@@ -40,6 +40,8 @@ rule preprocess:
         test_samples=config["realdata"]["test_samples"],
         floor=config["realdata"]["whitening_floor"],
         grayscale=lambda w: w.dataset == "cifar10" and config["realdata"]["cifar10_grayscale"],
+    resources:
+        mem_mb=real_mem_mb,
     conda:
         "../../environment.yml"
     log:
@@ -61,6 +63,10 @@ rule train_real:
         settings=config["realdata"]["trainer"],
         device=config["device"],
     threads: config["threads"]
+    resources:
+        mem_mb=real_mem_mb,
+        runtime=real_runtime,
+        gpu=1 if USES_GPU else 0,
     conda:
         "../../environment.yml"
     log:
@@ -82,6 +88,9 @@ rule designed_real:
         seeds=seeds(config["realdata"]["seeds"]),
         device=config["device"],
     threads: config["threads"]
+    resources:
+        mem_mb=real_mem_mb,
+        runtime=real_runtime,
     conda:
         "../../environment.yml"
     log:

@@ -18,6 +18,10 @@ rule train:
     benchmark:
         "results/benchmarks/train/{data}/{trainer}/d{d}_r{r}_seed{seed}.tsv"
     threads: config["threads"]
+    resources:
+        mem_mb=train_mem_mb,
+        runtime=train_runtime,
+        gpu=1 if USES_GPU else 0,
     script:
         "../scripts/train.py"
 
