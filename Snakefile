@@ -18,10 +18,17 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/realdata.smk"
 include: "workflow/rules/claims.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     input:
         FIGURES,
         "results/claims.csv",
+        "results/report/claims.html",
+        "results/MANIFEST.sha256",
     default_target: True
+
+
+onsuccess:
+    print_summary(FIGURES)

@@ -185,3 +185,15 @@ def real_runtime(wildcards, attempt):
     t = config["realdata"]["trainer"]
     flops = t["steps"] * 8 * t["batch"] * n * 2 * pixels + 60000 * n * (n + pixels) * 2
     return int(max(15, math.ceil(3 * flops / RATE_FLOPS / 60)) * 2 ** (attempt - 1))
+
+
+def print_summary(figures):
+    """The one-screen summary at the end of a successful run (claims held, failures, where things are)."""
+    if not Path("results/claims.csv").exists():
+        return
+    import pandas as pd
+    from signae.reporting import summary
+
+    claims = pd.read_csv("results/claims.csv")
+    print(summary(claims, [f for f in figures if Path(f).exists()],
+                  "report: snakemake --report report.html  (figures, captions, claims, run times, software)"))

@@ -1,0 +1,50 @@
+# Stage 4: what a reviewer reads. The claims rendered failures first, run times and memory per stage from
+# the benchmark files, software and devices, and the manifest of every file the figures are built from.
+# `snakemake --report report.html` collects these with every figure and its caption.
+
+
+localrules:
+    report_tables,
+    manifest,
+
+
+rule report_tables:
+    input:
+        claims="results/claims.csv",
+        figures=FIGURES,  # every other job has finished, so its benchmark file is there
+        runs=limit_runs() + dynamics_runs() + covariance_runs() + (real_runs() if REAL_DATA else []),
+        code="src/signae/reporting.py",
+    output:
+        claims=report("results/report/claims.html", caption="../report/claims.rst", category="Claims"),
+        runtimes=report("results/report/runtimes.csv", caption="../report/runtimes.rst", category="Run times"),
+        environment=report("results/report/environment.html", caption="../report/environment.rst", category="Software"),
+    params:
+        benchmarks="results/benchmarks",
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/report_tables.log",
+    benchmark:
+        "results/benchmarks/report_tables.tsv"
+    script:
+        "../scripts/report_tables.py"
+
+
+rule manifest:
+    input:
+        figures=FIGURES,
+        runs=limit_runs() + dynamics_runs() + covariance_runs() + (real_runs() if REAL_DATA else []),
+        weights=with_weights(limit_runs() + dynamics_runs() + covariance_runs() + (real_runs() if REAL_DATA else [])),
+        theory="results/theory/untrained.csv",
+        designed=[f"results/real/{ds}/{v}/designed.csv" for ds, v in real_pairs()] if REAL_DATA else [],
+        claims="results/claims.csv",
+    output:
+        "results/MANIFEST.sha256",
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/manifest.log",
+    benchmark:
+        "results/benchmarks/report_manifest.tsv"
+    script:
+        "../scripts/manifest.py"
