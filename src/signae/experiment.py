@@ -96,8 +96,22 @@ def save(result: train.TrainResult, meta: dict, npz_path: str | Path, json_path:
     provenance.write_json(json_path, {**meta, "weights_sha256": provenance.sha256_file(npz_path)})
 
 
-def set_threads(threads: int) -> None:
+def set_threads(threads: int, deterministic: bool = False) -> None:
+    """torch's CPU threads for this job and, if asked, deterministic GPU kernels.
+
+    On the CPU the same seed and thread count already give bit-identical results. On a GPU some kernels
+    (atomics in reductions, cuBLAS workspaces) are nondeterministic; ``deterministic`` turns on
+    torch.use_deterministic_algorithms and the cuBLAS workspace setting PyTorch documents for it
+    (CUBLAS_WORKSPACE_CONFIG=:4096:8), at some cost in speed. PyTorch's caveat applies: results are then
+    reproducible on the same GPU model, driver and library versions, not across them.
+    """
+    import os
+
     torch.set_num_threads(max(1, int(threads)))
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
 
 
 def run_real(prep_path: str | Path, prep_info: dict, dataset: str, variant: str, r: float, seed: int,

@@ -165,12 +165,12 @@ def train_sample(prep: Prepared, n: int, steps: int, batch: int, lr: float, shar
     The returned decoder is the least-squares fit of true-sign features on the whole training split.
     The recorded curve is the training-batch surrogate loss (no closed form exists for real data).
     """
-    d, k = prep.x_train.shape[1], prep.z_train.shape[1]
+    d = prep.x_train.shape[1]
     Xtr = torch.as_tensor(prep.x_train, device=device)
     Ztr = torch.as_tensor(prep.z_train, device=device)
     root_k = torch.as_tensor(np.linalg.pinv(prep.encoder_basis), dtype=torch.float32, device=device)  # (k, d): z -> x
     B0 = gaussian_init(n, d, seed, device, torch.float32)  # Gaussian rows in x-space
-    V = pop.normalize_rows(B0 @ root_k.T).requires_grad_()  # (n, k): B x = B root_k^T z
+    V = pop.normalize_rows(B0 @ root_k.T).requires_grad_()  # (n, k), k kept directions: B x = B root_k^T z
     V_init = _host(V)
     step = lr * d / float(prep.eigenvalues[0])
     g = torch.Generator(device=device).manual_seed(seed + 1)

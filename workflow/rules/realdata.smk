@@ -62,6 +62,7 @@ rule train_real:
     params:
         settings=config["realdata"]["trainer"],
         device=config["device"],
+        deterministic=config["deterministic"],
     threads: config["threads"]
     resources:
         mem_mb=real_mem_mb,

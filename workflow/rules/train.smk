@@ -11,6 +11,7 @@ rule train:
         spectrum=spectrum_args,
         covariance_seed=config["seed"],
         device=config["device"],
+        deterministic=config["deterministic"],
     conda:
         "../../environment.yml"
     log:

@@ -5,7 +5,7 @@ import sys
 
 import pandas as pd
 
-from signae import experiment, realdata, theory, train
+from signae import experiment, realdata, train
 
 sm = snakemake  # noqa: F821
 sys.stderr = sys.stdout = open(sm.log[0], "w")

@@ -9,7 +9,7 @@ sm = snakemake  # noqa: F821  (injected by Snakemake)
 sys.stderr = sys.stdout = open(sm.log[0], "w")
 logging.basicConfig(level=logging.INFO, stream=sys.stdout)
 
-experiment.set_threads(sm.threads)
+experiment.set_threads(sm.threads, sm.params.deterministic)
 w = sm.wildcards
 result, meta = experiment.run(
     kind=w.data,

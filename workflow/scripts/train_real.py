@@ -8,7 +8,7 @@ from signae import experiment
 sm = snakemake  # noqa: F821
 sys.stderr = sys.stdout = open(sm.log[0], "w")
 
-experiment.set_threads(sm.threads)
+experiment.set_threads(sm.threads, sm.params.deterministic)
 w = sm.wildcards
 info = json.loads(open(sm.input.json).read())
 result, meta = experiment.run_real(sm.input.npz, info, w.dataset, w.variant, float(w.r), int(w.seed),

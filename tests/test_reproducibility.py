@@ -1,0 +1,83 @@
+"""Pinned environments agree, and the README's generated parts are current (issue: reviewer reproduction)."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+from packaging.requirements import Requirement
+from packaging.version import Version
+
+from signae import docs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _lock() -> dict[str, Version]:
+    pins = {}
+    for line in (ROOT / "requirements-lock.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[name.strip().lower().replace("_", "-")] = Version(version.strip())
+    return pins
+
+
+def _pyproject_requirements() -> list[Requirement]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = [Requirement(r) for r in project["dependencies"]]
+    for extra in project["optional-dependencies"].values():
+        reqs += [Requirement(r) for r in extra]
+    return reqs
+
+
+def test_lock_file_satisfies_pyproject():
+    lock = _lock()
+    for req in _pyproject_requirements():
+        name = req.name.lower().replace("_", "-")
+        assert name in lock, f"{name} is required by pyproject.toml but missing from requirements-lock.txt"
+        assert req.specifier.contains(lock[name], prereleases=True), f"{name}=={lock[name]} violates {req}"
+
+
+def test_environment_yml_agrees_with_pyproject():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = {}
+    pip = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            for item in dep["pip"]:
+                if not item.startswith("-"):
+                    r = Requirement(item)
+                    pip[r.name.lower()] = r
+        else:
+            m = re.match(r"([\w-]+)(.*)", dep)
+            conda[m.group(1).lower()] = m.group(2)
+    for req in _pyproject_requirements():
+        name = req.name.lower()
+        if name in ("pytest", "snakemake-executor-plugin-slurm"):
+            continue  # test and cluster extras, installed on demand
+        if name in pip:
+            assert str(pip[name].specifier) == str(req.specifier), f"{name}: {pip[name]} vs {req}"
+        else:
+            conda_name = "matplotlib-base" if name == "matplotlib" else name
+            assert conda_name in conda, f"{name} is in pyproject.toml but not in environment.yml"
+            assert conda[conda_name] == str(req.specifier), f"{name}: conda {conda[conda_name]} vs {req}"
+    # the exact versions CI ran with satisfy the conda pins too
+    lock = _lock()
+    for name, spec in conda.items():
+        if name in ("python", "pip"):
+            continue
+        pkg = "matplotlib" if name == "matplotlib-base" else name
+        assert Requirement(f"{pkg}{spec}").specifier.contains(lock[pkg]), f"{pkg}=={lock[pkg]} vs conda {spec}"
+
+
+def test_readme_figure_table_is_generated_from_the_rules():
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- BEGIN figure-table -->\n(.*?)<!-- END figure-table -->", text, re.S).group(1)
+    assert block.strip() == docs.figure_table(ROOT / "workflow" / "rules").strip(), \
+        "README's figure table is stale: run python -m signae.docs README.md"
+
+
+def test_readme_runtime_table_is_filled_from_a_real_run():
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- BEGIN runtime-table -->\n(.*?)<!-- END runtime-table -->", text, re.S).group(1)
+    assert "summed job time" in block and "figures 5-6" in block
