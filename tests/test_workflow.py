@@ -222,3 +222,19 @@ def test_interrupted_run_resumes_without_recomputing_finished_results(repo_root,
     assert _snakemake(wf, "--cores", "2", *cfg).returncode == 0
     plan = _snakemake(wf, "--dry-run", *cfg)
     assert "Nothing to be done" in plan.stdout + plan.stderr
+
+
+def test_paper_preset_requests_a_gpu_and_size_derived_resources_for_every_training_job(repo_root, tmp_path):
+    wf = _copy_workflow(repo_root, tmp_path)
+    plan = _snakemake(wf, "--dry-run", "--workflow-profile", "none", "--configfile", "config/paper.yaml")
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    blocks = re.split(r"\n(?=(?:local)?rule \w+:)", plan.stdout)
+    training = [b for b in blocks if re.match(r"rule (train|train_real):", b)]
+    assert len(training) > 400
+    mem = set()
+    for block in training:
+        res = re.search(r"resources: (.*)", block).group(1)
+        assert "gpu=1" in res, block
+        mem.add(int(re.search(r"mem_mb=(\d+)", res).group(1)))
+        assert int(re.search(r"runtime=(\d+)", res).group(1)) >= 10
+    assert len(mem) > 10  # memory follows each job's size, not one guessed value
