@@ -4,9 +4,10 @@
 
 Prints, from one run on one machine:
 1. time per step of each trainer at d in --dims with r = 2, and the matmul GFLOP/s it achieves
-   (FLOPs of matrix products counted by torch's FlopCounterMode over one step, forward + backward;
-   the Cholesky factorisation is not counted, so this is a lower bound), next to a plain torch
-   matmul of similar size timed in the same run (ratio = trainer rate / matmul rate);
+   (FLOPs of matrix products counted by torch's FlopCounterMode over one step, forward + backward,
+   plus the n^3/3 + 2 n^2 d of the Cholesky factorisation and solve that pgd and sample do each step;
+   element-wise work is not counted), next to a plain torch matmul of similar size timed in the
+   same run (ratio = trainer rate / matmul rate);
 2. for each trainer at d = 512, r = 2: the wall time to come within 1% of R*(2) (3% for the
    sample-based trainer, whose target in figure 1 is 3%), with the step count.
 """
@@ -61,6 +62,9 @@ def per_step(name: str, d: int, device) -> tuple[float, float]:
     with FlopCounterMode(display=False) as counter:
         run_trainer(name, d, 2, device)
     flops_per_step = (counter.get_total_flops() - one) / 1e9
+    if name in ("pgd", "sample"):  # + the Cholesky factorisation (n^3/3) and its solve (2 n^2 d) of each step
+        n = int(R * d)
+        flops_per_step += (n**3 / 3 + 2 * n * n * d) / 1e9
     short, long = (5, 45) if device.type == "cuda" else ((1, 4) if d >= 1024 else (2, 7))
     times = {}
     for steps in (short, long):

@@ -147,16 +147,16 @@ def encoder_risk_and_grad(V: torch.Tensor, Sigma: torch.Tensor | None = None) ->
     products and one Cholesky factorisation. Returns (risk, gradient (n, d)).
     """
     n, d = V.shape
-    G = V @ V.T  # (n, n)
-    eye = torch.eye(n, dtype=V.dtype, device=V.device)
-    off = (G * (1 - eye)).clamp(-1 + ARCSIN_EPS, 1 - ARCSIN_EPS)  # off-diagonal correlations
-    S = torch.asin(off) * (1 - eye) + (math.pi / 2) * eye
+    off = V @ V.T  # (n, n) G, then its off-diagonal part, in place: no masks, few passes over n^2
+    off.fill_diagonal_(0).clamp_(-1 + ARCSIN_EPS, 1 - ARCSIN_EPS)
+    S = torch.asin(off).fill_diagonal_(math.pi / 2)  # arcsin(G), unit diagonal kept at pi/2
     L, info = torch.linalg.cholesky_ex(S)
     W = torch.cholesky_solve(V, L) if _factorised(info) else torch.linalg.solve(S, V)  # (n, d)
     WS = W if Sigma is None else W @ Sigma  # (n, d)
     f = (WS * V).sum()  # tr(S^-1 V Sigma V^T)
     trace = float(d) if Sigma is None else torch.diagonal(Sigma).sum()
-    P = (WS @ W.T) * torch.rsqrt(1 - off * off) * (1 - eye)  # (n, n), arcsin'(x) = 1/sqrt(1 - x^2)
-    grad = -(2 / d) * (WS - P @ V)  # dR/dV
-    grad = grad - (grad * V).sum(dim=1, keepdim=True) * V  # tangent to the unit spheres
+    P = (WS @ W.T).mul_(off.mul_(off).neg_().add_(1).rsqrt_())  # arcsin'(x) = 1/sqrt(1 - x^2)
+    P.fill_diagonal_(0)  # (n, n)
+    grad = (P @ V).sub_(WS).mul_(2 / d)  # dR/dV = -(2/d)(W Sigma - P V)
+    grad -= (grad * V).sum(dim=1, keepdim=True) * V  # tangent to the unit spheres
     return (trace - f) / d, grad
