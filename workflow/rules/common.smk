@@ -1,6 +1,5 @@
 # Shared helpers: which runs each figure needs, and where their files live.
 
-import json
 import math
 import shutil
 from pathlib import Path
@@ -33,9 +32,9 @@ def seeds(count):
     return [config["seed"] + k for k in range(count)]
 
 
-def run_files(data, trainer, d, r, seed):
-    stem = RUN.format(data=data, trainer=trainer, d=d, r=fmt_r(r), seed=seed)
-    return {"npz": f"{stem}.npz", "json": f"{stem}.json"}
+def run_json(data, trainer, d, r, seed):
+    """The metadata file of one training run; its weights are the .npz beside it (with_weights)."""
+    return RUN.format(data=data, trainer=trainer, d=d, r=fmt_r(r), seed=seed) + ".json"
 
 
 def check_integer_units():
@@ -59,7 +58,7 @@ check_integer_units()
 def limit_runs():
     """Figure 1: every (trainer, d, r, seed) of config['limit']['runs'] on isotropic data."""
     return [
-        run_files("isotropic", trainer, d, r, s)["json"]
+        run_json("isotropic", trainer, d, r, s)
         for trainer, spec in config["limit"]["runs"].items()
         for d in spec["d"]
         for r in config["limit"]["r"]
@@ -71,7 +70,7 @@ def dynamics_runs():
     """Figures 2 and 3: the exact-risk trainers at config['dynamics']['d'] for each r."""
     dyn = config["dynamics"]
     return [
-        run_files("isotropic", t, dyn["d"], r, s)["json"]
+        run_json("isotropic", t, dyn["d"], r, s)
         for t in dyn["trainers"]
         for r in dyn["r"]
         for s in seeds(dyn["seeds"])
@@ -81,13 +80,13 @@ def dynamics_runs():
 def features_runs():
     dyn = config["dynamics"]
     t = config["features"]["trainer"]
-    return [run_files("isotropic", t, dyn["d"], r, s)["json"] for r in dyn["r"] for s in seeds(dyn["seeds"])]
+    return [run_json("isotropic", t, dyn["d"], r, s) for r in dyn["r"] for s in seeds(dyn["seeds"])]
 
 
 def covariance_runs():
     cov = config["covariance"]
     return [
-        run_files(kind, "pgd", cov["d"], r, s)["json"]
+        run_json(kind, "pgd", cov["d"], r, s)
         for kind in cov["spectra"]
         for r in cov["r"]
         for s in seeds(cov["seeds"])
