@@ -141,13 +141,12 @@ def designed_encoder(eigenvalues: np.ndarray, kept: int, n: int, seed: int) -> n
     """
     lam = np.asarray(eigenvalues[:kept], dtype=float)
     m = theory.water_filling(lam, n).allocation  # (kept,)
-    active = int(np.sum(m > 0))
+    active = int(np.sum(m > 0))  # <= min(n, kept): water-filling keeps at most n directions
     rng = np.random.default_rng(seed)
-    size = max(n, active)
-    H, R = np.linalg.qr(rng.standard_normal((size, size)))
-    H = H * np.sign(np.diag(R))
+    H, R = np.linalg.qr(rng.standard_normal((n, n)))
+    H = H * np.sign(np.diag(R))  # (n, n) Haar rotation
     W = np.zeros((n, kept))
-    W[:, :active] = H[:n, :active] * math.sqrt(size / n) if n < active else H[:n, :active]
+    W[:, :active] = H[:, :active]  # orthonormal columns on the active directions
     U = W * np.sqrt(m)
     norms = np.linalg.norm(U, axis=1, keepdims=True)
     U = np.where(norms > 0, U / np.where(norms > 0, norms, 1), 0)
