@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from . import theory
-from .train import TrainResult, _host, gaussian_init
+from .train import TrainResult, _host, fit_decoder, gaussian_init, sharpening, surrogate_loss
 from . import population as pop
 
 GREY = np.array([0.299, 0.587, 0.114])  # ITU-R 601 luma weights
@@ -111,17 +111,9 @@ def load_prepared(path, info: dict) -> Prepared:
                                          "pixel_map", "pixel_mean")), info)
 
 
-def least_squares_decoder(F: torch.Tensor, X: torch.Tensor, ridge: float = 1e-6, chunk: int = 16384) -> torch.Tensor:
-    """A = X^T F (F^T F)^{-1} from features F (N, n) and targets X (N, d), moments in float64. -> (d, n)."""
-    n, d = F.shape[1], X.shape[1]
-    ff = torch.zeros(n, n, dtype=torch.float64, device=F.device)
-    xf = torch.zeros(d, n, dtype=torch.float64, device=F.device)
-    for i in range(0, F.shape[0], chunk):
-        f, x = F[i:i + chunk].double(), X[i:i + chunk].double()
-        ff += f.T @ f
-        xf += x.T @ f
-    ff += ridge * torch.trace(ff) / n * torch.eye(n, dtype=torch.float64, device=F.device)
-    return torch.linalg.solve(ff, xf.T).T
+def least_squares_decoder(F: torch.Tensor, X: torch.Tensor, chunk: int = 16384) -> torch.Tensor:
+    """A = X^T F (F^T F)^{-1} from features F (N, n) and targets X (N, d), in chunks. -> (d, n)."""
+    return fit_decoder((F[i:i + chunk], X[i:i + chunk]) for i in range(0, F.shape[0], chunk))
 
 
 def test_loss(A: torch.Tensor, V: torch.Tensor, Z: torch.Tensor, X: torch.Tensor, chunk: int = 16384) -> float:
@@ -173,24 +165,15 @@ def train_sample(prep: Prepared, n: int, steps: int, batch: int, lr: float, shar
     V_init = _host(V)
     step = lr * d / float(prep.eigenvalues[0])
     g = torch.Generator(device=device).manual_seed(seed + 1)
-    eye = torch.eye(n, device=device)
-    s0, s1 = sharpness
     rec_steps, rec_losses = [], []
     t0 = time.perf_counter()
     for it in range(steps):
-        frac = it / max(steps - 1, 1)
-        s = s0 * (s1 / s0) ** frac
-        lr_t = 0.5 * (1 + math.cos(math.pi * frac))
+        s, decay = sharpening(it, steps, sharpness)
         idx = torch.randint(0, Ztr.shape[0], (batch,), generator=g, device=device)
-        Z, X = Ztr[idx], Xtr[idx]
-        F = torch.tanh(s * (Z @ pop.normalize_rows(V).T))  # (batch, n)
-        gram = F.T @ F / batch + ridge * eye
-        cross = X.T @ F / batch  # (d, n)
-        W = torch.cholesky_solve(cross.T, torch.linalg.cholesky_ex(gram)[0])  # (n, d), no host sync
-        loss = (X.pow(2).sum() / batch - (cross * W.T).sum()) / d
+        loss = surrogate_loss(Ztr[idx], Xtr[idx], V, s, ridge)
         (gV,) = torch.autograd.grad(loss, V)
         with torch.no_grad():
-            V -= lr_t * step * gV
+            V -= decay * step * gV
             V.copy_(pop.normalize_rows(V))
         if it % record_every == 0 or it == steps - 1:
             rec_steps.append(it)

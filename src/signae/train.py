@@ -75,6 +75,11 @@ def _as_tensor(Sigma, device, dtype):
     return None if Sigma is None else torch.as_tensor(Sigma, dtype=dtype, device=device)
 
 
+def _matrix_power(evals: np.ndarray, evecs: np.ndarray, power: float, device, dtype) -> torch.Tensor:
+    """Sigma^power from its eigendecomposition, as a (d, d) tensor on the device."""
+    return torch.as_tensor((evecs * evals**power) @ evecs.T, dtype=dtype, device=device)
+
+
 def _host(t: torch.Tensor) -> np.ndarray:
     """A float64 host copy (never a view: training updates its tensors in place)."""
     return t.detach().to("cpu", torch.float64).numpy().copy()
@@ -119,8 +124,8 @@ def projected_gd(
         evals, evecs = np.linalg.eigh(np.asarray(Sigma, dtype=float))
         if evals.min() <= 0:
             raise ValueError("Sigma must be positive definite for projected_gd")
-        root = torch.as_tensor((evecs * np.sqrt(evals)) @ evecs.T, dtype=dtype, device=device)  # (d, d)
-        inv_root = torch.as_tensor((evecs / np.sqrt(evals)) @ evecs.T, dtype=dtype, device=device)
+        root = _matrix_power(evals, evecs, 0.5, device, dtype)  # (d, d)
+        inv_root = _matrix_power(evals, evecs, -0.5, device, dtype)
         step = lr * d / evals.max()
 
     def encoder_of(V):  # (n, d) unit-row B with sign(Bx) = sign(V Sigma^{-1/2} x)
@@ -226,33 +231,54 @@ def tied_gd(
     )
 
 
-def least_squares_decoder(
-    B: torch.Tensor,
-    sampler,
-    samples: int,
-    chunk: int = 16384,
-    ridge: float = 1e-6,
-) -> torch.Tensor:
-    """Decoder fitted from sample moments of true sign features: A = E[x s^T] E[s s^T]^{-1}.
+def fit_decoder(chunks, ridge: float = 1e-6) -> torch.Tensor:
+    """Least-squares decoder A = E[x f^T] E[f f^T]^{-1} from chunks of (features F (k, n), targets X (k, d)).
 
-    B: (n, d). sampler(k) -> (k, d) fresh data. Moments accumulate in float64 over chunks so memory
-    stays O(chunk * n). ridge (relative to the mean diagonal) only guards the solve.
+    Moments accumulate in float64, so memory stays O(chunk * n) however many samples are used; ridge,
+    relative to the mean diagonal of E[f f^T], only guards the solve. -> (d, n).
     """
-    n, d = B.shape
-    ss = torch.zeros(n, n, dtype=torch.float64, device=B.device)
-    xs = torch.zeros(d, n, dtype=torch.float64, device=B.device)
-    done = 0
-    while done < samples:
-        k = min(chunk, samples - done)
-        X = sampler(k)  # (k, d)
-        s = torch.sign(X @ B.T)  # (k, n)
-        ss += (s.T @ s).double()
-        xs += (X.T @ s).double()
-        done += k
-    ss /= samples
-    xs /= samples
-    ss += ridge * torch.eye(n, dtype=torch.float64, device=B.device)
-    return torch.linalg.solve(ss, xs.T).T  # (d, n)
+    ff = xf = None
+    for F, X in chunks:
+        F, X = F.double(), X.double()
+        ff = F.T @ F if ff is None else ff + F.T @ F  # (n, n)
+        xf = X.T @ F if xf is None else xf + X.T @ F  # (d, n)
+    n = ff.shape[0]
+    ff = ff + ridge * torch.trace(ff) / n * torch.eye(n, dtype=ff.dtype, device=ff.device)
+    return torch.linalg.solve(ff, xf.T).T
+
+
+def least_squares_decoder(B: torch.Tensor, sampler, samples: int, chunk: int = 16384) -> torch.Tensor:
+    """Decoder fitted on `samples` fresh samples with true sign features. B: (n, d); sampler(k) -> (k, d)."""
+
+    def chunks():
+        for start in range(0, samples, chunk):
+            X = sampler(min(chunk, samples - start))  # (k, d)
+            yield torch.sign(X @ B.T), X
+
+    return fit_decoder(chunks())
+
+
+def sharpening(it: int, steps: int, sharpness: tuple[float, float]) -> tuple[float, float]:
+    """(surrogate sharpness s, step multiplier) at step `it`: s grows geometrically from s0 to s1,
+    the step follows a cosine from 1 down to 0."""
+    frac = it / max(steps - 1, 1)
+    s0, s1 = sharpness
+    return s0 * (s1 / s0) ** frac, 0.5 * (1 + math.cos(math.pi * frac))
+
+
+def surrogate_loss(Z: torch.Tensor, X: torch.Tensor, V: torch.Tensor, s: float, ridge: float) -> torch.Tensor:
+    """Batch loss through the tanh(s z) surrogate with the batch least-squares decoder (variable projection).
+
+    Z: (N, k) what the encoder sees, X: (N, d) what is reconstructed, V: (n, k) encoder rows.
+    F = tanh(s Z Vbar^T) (N, n); W = (F^T F / N + ridge I)^{-1} F^T X / N; loss = ||X - F W||^2 / (N d).
+    """
+    N, d = X.shape
+    F = torch.tanh(s * (Z @ pop.normalize_rows(V).T))  # (N, n)
+    gram = F.T @ F / N + ridge * torch.eye(F.shape[1], dtype=F.dtype, device=F.device)  # (n, n)
+    cross = X.T @ F / N  # (d, n)
+    L, _ = torch.linalg.cholesky_ex(gram)  # ridge keeps it positive definite; no host sync
+    W = torch.cholesky_solve(cross.T, L)  # (n, d)
+    return (X.pow(2).sum() / N - (cross * W.T).sum()) / d
 
 
 def sample_gd(
@@ -283,7 +309,7 @@ def sample_gd(
     root = None
     if Sigma is not None:
         evals, evecs = np.linalg.eigh(np.asarray(Sigma, dtype=float))
-        root = torch.as_tensor((evecs * np.sqrt(np.clip(evals, 0, None))) @ evecs.T, dtype=dtype, device=device)
+        root = _matrix_power(np.clip(evals, 0, None), evecs, 0.5, device, dtype)
 
     def sampler(k: int) -> torch.Tensor:  # (k, d) rows ~ N(0, Sigma)
         X = torch.randn(k, d, generator=g, dtype=dtype, device=device)
@@ -292,8 +318,6 @@ def sample_gd(
     S64 = _as_tensor(Sigma, device, torch.float64)
     B = gaussian_init(n, d, seed, device, dtype).requires_grad_()
     B_init = _host(B)
-    eye = torch.eye(n, dtype=dtype, device=device)
-    s0, s1 = sharpness
     rec_steps, rec_losses = [], []
     _sync(device)
     t0 = time.perf_counter()
@@ -304,19 +328,12 @@ def sample_gd(
                 rec_losses.append(pop.encoder_risk(B.detach().double(), S64))
         if it == steps:
             break
-        frac = it / max(steps - 1, 1)
-        s = s0 * (s1 / s0) ** frac
-        lr_t = lr * 0.5 * (1 + math.cos(math.pi * frac))
+        s, decay = sharpening(it, steps, sharpness)
         X = sampler(batch)  # (N, d)
-        F = torch.tanh(s * (X @ pop.normalize_rows(B).T))  # (N, n)
-        gram = F.T @ F / batch + ridge * eye  # (n, n)
-        cross = X.T @ F / batch  # (d, n)
-        L, _ = torch.linalg.cholesky_ex(gram)  # ridge keeps it positive definite; no host sync
-        W = torch.cholesky_solve(cross.T, L)  # (n, d)
-        loss = (X.pow(2).sum() / batch - (cross * W.T).sum()) / d
+        loss = surrogate_loss(X, X, B, s, ridge)
         (gB,) = torch.autograd.grad(loss, B)
         with torch.no_grad():
-            B -= lr_t * d * gB
+            B -= lr * decay * d * gB
             B.copy_(pop.normalize_rows(B))
     with torch.no_grad():
         A = least_squares_decoder(B.detach(), sampler, fit_samples or 200 * n)
@@ -333,5 +350,5 @@ def sample_gd(
         A=_host(A),
         final_loss=final,
         wall_time_s=wall,
-        extra={"encoder_risk": encoder_only, "final_sharpness": s1},
+        extra={"encoder_risk": encoder_only, "final_sharpness": sharpness[1]},
     )
