@@ -31,6 +31,8 @@ COLORS = {
     "predicted": "black",
     "learned": "#1f77b4",
     "designed": "#2ca02c",
+    "Gaussian twin, projected GD": "#1f77b4",
+    "trained encoder, on the Gaussian twin": "#ff7f0e",
 }
 LABELS = {
     "pgd": "projected GD (exact risk)",
@@ -196,32 +198,47 @@ def plot_fig4(table: pd.DataFrame, pdf_path, png_path) -> None:
     _save(fig, pdf_path, png_path)
 
 
+#: Figure 5's markers: (marker, filled) per series; the twin's markers are exact risks, the others test losses.
+FIG5_MARKERS = {
+    "sample": ("o", True),
+    "designed": ("s", False),
+    "Gaussian twin, projected GD": ("x", True),
+    "trained encoder, on the Gaussian twin": ("o", False),
+}
+
+
 def plot_fig5(table: pd.DataFrame, pdf_path, png_path) -> None:
     """Loss vs r on real data: rows = data sets, columns = variants (unwhitened vs water-filling,
-    whitened vs R*(r)); trained and designed encoders as markers (mean, bars span the seeds)."""
+    whitened vs R*(r), each also corrected for the spread of the images' norms, dotted); trained and
+    designed encoders on the test images, and the exact risks on the Gaussian twin, as markers
+    (mean, bars span the seeds)."""
     apply_style()
     datasets = list(dict.fromkeys(table.dataset))
     variants = [v for v in ("unwhitened", "whitened") if v in set(table.variant)]
-    fig, axes = plt.subplots(len(datasets), len(variants), figsize=(5.2 * len(variants), 4 * len(datasets)),
+    fig, axes = plt.subplots(len(datasets), len(variants), figsize=(5.6 * len(variants), 4.3 * len(datasets)),
                              squeeze=False)
     for i, dataset in enumerate(datasets):
         for j, variant in enumerate(variants):
             ax = axes[i, j]
             sub = table[(table.dataset == dataset) & (table.variant == variant)]
             for series, grp in sub[sub.kind == "theory"].groupby("series", sort=False):
-                ax.plot(grp.r, grp.loss, "-" if series != "PCA" else "--",
-                        color=COLORS.get(series, "black"), label=series)
-            for k, (series, grp) in enumerate(sub[sub.kind != "theory"].groupby("series")):
+                base = series.split(",")[0]
+                style = "--" if series == "PCA" else (":" if series.endswith("norm-corrected") else "-")
+                label = series if "kappa" not in grp or grp.kappa.isna().all() else f"{series} (kappa = {grp.kappa.iloc[0]:.3f})"
+                ax.plot(grp.r, grp.loss, style, color=COLORS.get(base, "black"), label=label)
+            for series, grp in sub[sub.kind != "theory"].groupby("series"):
+                marker, filled = FIG5_MARKERS.get(series, ("D", True))
                 stats = grp.groupby("r").loss.agg(["mean", "min", "max"]).reset_index()
+                where = " (exact risk)" if "twin" in series else " (test images)"
                 ax.errorbar(stats.r, stats["mean"],
                             yerr=[(stats["mean"] - stats["min"]).clip(lower=0), (stats["max"] - stats["mean"]).clip(lower=0)],
-                            fmt="o" if series == "sample" else "s", mfc="none" if series == "designed" else None,
-                            color=COLORS.get(series, "#2ca02c"), capsize=2, label=_label(series) + " (test split)")
+                            fmt=marker, mfc=None if filled else "none", color=COLORS.get(series, "#2ca02c"),
+                            capsize=2, label=_label(series) + where)
             ax.set_xscale("log", base=2)
             ax.set_xlabel("r = n/d")
-            ax.set_ylabel("test loss ||x - A sign(Bx)||² / d")
+            ax.set_ylabel("loss ||x - A sign(Bx)||² / d")
             ax.set_title(f"{dataset}, {variant} (d = {int(sub.d.dropna().iloc[0])})")
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=6.5)
     fig.tight_layout()
     _save(fig, pdf_path, png_path)
 

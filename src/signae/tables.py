@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import evaluate, theory
+from . import evaluate, theory, universality
 from .experiment import covariance_for
 
 
@@ -160,11 +160,15 @@ def block_average(eigenvalues: np.ndarray, values: np.ndarray, rtol: float = 1e-
     return out
 
 
-def universality_table(run_jsons, designed_csvs: dict, prep_jsons: dict, r_values) -> pd.DataFrame:
-    """Figure 5: per (dataset, variant): theory vs r, trained test losses, designed-encoder test losses.
+def universality_table(run_jsons, designed_csvs: dict, prep_jsons: dict, r_values, twins: dict | None = None) -> pd.DataFrame:
+    """Figure 5: per (dataset, variant): theory vs r, trained test losses, designed-encoder test losses,
+    and the Gaussian-twin diagnostics of signae.universality.
 
-    designed_csvs, prep_jsons: {(dataset, variant): path}. Theory: water-filling and PCA from the
-    training spectrum (unwhitened), R*(r) (whitened, whose spectrum is flat by construction).
+    designed_csvs, prep_jsons: {(dataset, variant): path}; twins: {(dataset, variant): (gaussian_twin.csv,
+    norms.json)}. Theory: water-filling and PCA from the training spectrum (unwhitened), R*(r)
+    (whitened, whose spectrum is flat by construction), and the prediction corrected for the spread
+    of the images' norms (kind "theory", series "... norm-corrected"). Markers: kind "trained" and
+    "designed" (test split of the images), kind "twin" (exact risks on N(0, Sigma_hat)).
     """
     rows = []
     for (dataset, variant), path in prep_jsons.items():
@@ -172,19 +176,30 @@ def universality_table(run_jsons, designed_csvs: dict, prep_jsons: dict, r_value
         lam = np.asarray(info["eigenvalues"])
         d = int(info["d"])
         base = {"dataset": dataset, "variant": variant, "d": d, "seed": None}
+        kappa = None
+        if twins is not None:
+            twin_csv, norms_json = twins[(dataset, variant)]
+            kappa = json.loads(Path(norms_json).read_text())["kappa"]
         for r in theory_grid(r_values, 80):
             n = max(1, int(round(r * d)))
             if variant == "whitened":
-                rows.append({**base, "series": "R*(r)", "kind": "theory", "r": n / d, "loss": theory.optimal_risk(n / d)})
+                name, pred = "R*(r)", theory.optimal_risk(n / d)
             else:
-                rows.append({**base, "series": "water-filling", "kind": "theory", "r": n / d,
-                             "loss": theory.water_filling(lam, n).risk})
+                name, pred = "water-filling", theory.water_filling(lam, n).risk
                 rows.append({**base, "series": "PCA", "kind": "theory", "r": n / d,
                              "loss": theory.pca_risk_spectrum(lam, n / d)})
+            rows.append({**base, "series": name, "kind": "theory", "r": n / d, "loss": pred})
+            if kappa is not None:
+                rows.append({**base, "series": f"{name}, norm-corrected", "kind": "theory", "r": n / d,
+                             "loss": float(universality.norm_corrected(pred, kappa)), "kappa": kappa})
         des = pd.read_csv(designed_csvs[(dataset, variant)])
         for rec in des.to_dict("records"):
             rows.append({**base, "series": "designed", "kind": "designed", "r": rec["r"], "seed": rec["seed"],
                          "loss": rec["loss"]})
+        if twins is not None:
+            for rec in pd.read_csv(twin_csv).to_dict("records"):
+                rows.append({**base, "series": rec["series"], "kind": "twin", "r": rec["r"], "seed": rec["seed"],
+                             "loss": rec["loss"], "predicted": rec["predicted"]})
     for path in run_jsons:
         meta = json.loads(Path(path).read_text())
         rows.append({"dataset": meta["data"], "variant": meta["variant"], "d": meta["d"], "seed": meta["seed"],

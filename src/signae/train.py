@@ -102,12 +102,15 @@ def projected_gd(
     device: str | torch.device = "cpu",
     dtype: torch.dtype = torch.float64,
     record_every: int = 1,
+    backtrack: bool = False,
 ) -> TrainResult:
     """Projected GD on the exact population risk from a Gaussian initialisation (BRIEF section 4).
 
     decoder="optimal": minimise R(A*(B), B) over the encoder (variable projection).
     decoder="joint":   minimise R(A, B) over (A, B) from A = 0, with step lr_decoder * d on A.
     Sigma: (d, d) data covariance, or None for the identity.
+    backtrack (decoder="optimal" only): a step that raises the risk is undone and the step halved, so
+    the recorded curve never rises; lets one large lr serve spectra of very different steepness.
 
     The encoder is held as V = B Sigma^{1/2} with unit rows (U of BRIEF section 5; V = B for
     Sigma = I), the parametrisation in which the risk is a function on a product of spheres; the
@@ -116,6 +119,8 @@ def projected_gd(
     """
     if decoder not in ("optimal", "joint"):
         raise ValueError(f"decoder must be 'optimal' or 'joint', got {decoder!r}")
+    if backtrack and decoder != "optimal":
+        raise ValueError("backtrack needs decoder='optimal' (the risk of the joint decoder is not monotone in B alone)")
     device = torch.device(device)
     if Sigma is None:
         root = inv_root = None
@@ -143,6 +148,12 @@ def projected_gd(
         if decoder == "optimal":  # closed-form gradient (checked against autograd in the tests)
             with torch.no_grad():
                 loss, grad_V = pop.encoder_risk_and_grad(V, Sigma_w)
+                if backtrack and it > 0 and loss > last[0]:  # undo the step, halve it
+                    V.copy_(last[2])
+                    loss, grad_V = last[0], last[1]
+                    step *= 0.5
+                if backtrack:
+                    last = (loss, grad_V, V.detach().clone())
             grads = (grad_V,)
         else:
             loss = pop.risk_from_moments(A, pop.SecondMoments.whitened(V, root), d)

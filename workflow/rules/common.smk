@@ -119,9 +119,10 @@ def real_run(dataset, variant, r, seed):
     return f"results/real/{dataset}/{variant}/r{fmt_r(r)}_seed{seed}.json"
 
 
-def real_runs():
-    return [real_run(ds, v, r, s) for ds, v in real_pairs() for r in config["realdata"]["r"]
-            for s in seeds(config["realdata"]["seeds"])]
+def real_runs(pairs=None):
+    """Every trained run of figure 5, or of the given (dataset, variant) pairs only."""
+    return [real_run(ds, v, r, s) for ds, v in (real_pairs() if pairs is None else pairs)
+            for r in config["realdata"]["r"] for s in seeds(config["realdata"]["seeds"])]
 
 
 def reconstruction_runs():

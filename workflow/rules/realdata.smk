@@ -102,12 +102,44 @@ rule designed_real:
         "../scripts/designed_real.py"
 
 
+rule gaussian_twin:
+    input:
+        code="src/signae/universality.py",
+        npz="results/data/{dataset}/{variant}.npz",
+        json="results/data/{dataset}/{variant}.json",
+        runs=lambda w: real_runs([(w.dataset, w.variant)]),
+        weights=lambda w: with_weights(real_runs([(w.dataset, w.variant)])),
+    output:
+        csv="results/real/{dataset}/{variant}/gaussian_twin.csv",
+        json="results/real/{dataset}/{variant}/norms.json",
+    params:
+        r=config["realdata"]["r"],
+        twin=config["realdata"]["twin"],
+        seed=config["seed"],
+        device=config["device"],
+    threads: config["threads"]
+    resources:
+        mem_mb=real_mem_mb,
+        runtime=real_runtime,
+        gpu=1 if USES_GPU else 0,
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/real/{dataset}/{variant}/gaussian_twin.log",
+    benchmark:
+        "results/benchmarks/real/{dataset}/{variant}/gaussian_twin.tsv"
+    script:
+        "../scripts/gaussian_twin.py"
+
+
 rule fig5_table:
     input:
-        code=["src/signae/tables.py"],
+        code=["src/signae/tables.py", "src/signae/universality.py"],
         runs=real_runs(),
         designed=[f"results/real/{ds}/{v}/designed.csv" for ds, v in real_pairs()],
         preps=[f"results/data/{ds}/{v}.json" for ds, v in real_pairs()],
+        twins=[f"results/real/{ds}/{v}/gaussian_twin.csv" for ds, v in real_pairs()],
+        norms=[f"results/real/{ds}/{v}/norms.json" for ds, v in real_pairs()],
     output:
         "figures/fig5_universality.csv",
     params:

@@ -20,7 +20,8 @@ elif figure == 5:
     pairs = [tuple(p) for p in sm.params.pairs]
     designed = dict(zip(pairs, sm.input.designed))
     preps = dict(zip(pairs, sm.input.preps))
-    table = tables.universality_table(sm.input.runs, designed, preps, sm.params.r)
+    twins = dict(zip(pairs, zip(sm.input.twins, sm.input.norms)))
+    table = tables.universality_table(sm.input.runs, designed, preps, sm.params.r, twins)
 elif figure == 6:
     datasets = list(sm.params.datasets)
     per = len(sm.input.runs) // len(datasets)

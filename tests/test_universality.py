@@ -1,0 +1,86 @@
+"""The Gaussian-twin diagnostics of figure 5 (signae.universality), each against an independent computation."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from signae import population as pop
+from signae import theory, train, universality
+
+
+def power_law(d: int, exponent: float) -> np.ndarray:
+    lam = np.arange(1, d + 1, dtype=float) ** -exponent
+    return lam * d / lam.sum()  # tr = d
+
+
+def test_gaussian_norm_concentration_closed_forms():
+    # d = 1: (E|g|)^2 / E g^2 = 2 / pi; isotropic d = 5: E chi_5 = sqrt(2) Gamma(3) / Gamma(5/2)
+    assert universality.gaussian_norm_concentration(np.ones(1)) == pytest.approx(2 / math.pi, rel=1e-10)
+    chi5 = math.sqrt(2) * math.gamma(3) / math.gamma(2.5)
+    assert universality.gaussian_norm_concentration(3.0 * np.ones(5)) == pytest.approx(chi5**2 / 5, rel=1e-10)
+
+
+def test_gaussian_norm_concentration_against_monte_carlo():
+    lam = power_law(50, 1.5)
+    g = np.random.default_rng(0).standard_normal((400_000, 50)) * np.sqrt(lam)
+    norms = np.linalg.norm(g, axis=1)
+    mc = norms.mean() ** 2 / np.mean(norms**2)
+    # relative error of the Monte Carlo ratio ~ 2 std(||g||) / (sqrt(N) E||g||); 5 of those
+    tol = 5 * 2 * norms.std() / (math.sqrt(len(norms)) * norms.mean())
+    assert universality.gaussian_norm_concentration(lam) == pytest.approx(mc, rel=tol)
+
+
+def test_norm_corrected_prediction_against_a_simulated_scale_mixture():
+    """x = s g, s in {0.5, 1.5} / sqrt(1.25) (kappa = 0.8): the least-squares loss of a fixed encoder is
+    kappa R_g + 1 - kappa, with R_g its exact Gaussian risk; kappa_x / kappa_g recovers 0.8."""
+    rng = np.random.default_rng(1)
+    d, n, N = 24, 12, 400_000
+    lam = power_law(d, 1.0)
+    g = rng.standard_normal((N, d)) * np.sqrt(lam)
+    s = rng.choice([0.5, 1.5], size=(N, 1)) / math.sqrt(1.25)
+    x = s * g
+    B = rng.standard_normal((n, d))
+    h = np.sign(x @ B.T)
+    A = np.linalg.lstsq(h, x, rcond=None)[0].T  # (d, n)
+    per_sample = ((x - h @ A.T) ** 2).sum(axis=1) / d
+    simulated = per_sample.mean()
+    R_g = float(pop.encoder_risk(torch.as_tensor(B), torch.as_tensor(np.diag(lam))))
+    predicted = universality.norm_corrected(R_g, 0.8)
+    assert predicted > R_g + 0.05  # the correction is not negligible here
+    assert simulated == pytest.approx(predicted, abs=5 * per_sample.std() / math.sqrt(N) + n * d / N)
+    kappa = universality.norm_concentration(x) / universality.gaussian_norm_concentration(lam)
+    assert kappa == pytest.approx(0.8, abs=0.005)  # sampling error of the two norm moments, about 1e-3
+
+
+def test_gaussian_equivalent_loss_against_monte_carlo():
+    rng = np.random.default_rng(2)
+    d, n, N = 20, 10, 300_000
+    lam = power_law(d, 1.0)
+    Q = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    Sigma = (Q * lam) @ Q.T
+    B = rng.standard_normal((n, d))
+    x = rng.standard_normal((N, d)) @ (Q * np.sqrt(lam)).T
+    h = np.sign(x @ B.T)
+    A = np.linalg.lstsq(h, x, rcond=None)[0].T
+    per_sample = ((x - h @ A.T) ** 2).sum(axis=1) / d
+    exact = universality.gaussian_equivalent_loss(B, Sigma)
+    assert per_sample.mean() == pytest.approx(exact, abs=5 * per_sample.std() / math.sqrt(N) + n * d / N)
+
+
+def test_twin_pgd_reaches_water_filling_on_a_steep_spectrum():
+    """A step that plain projected GD overshoots on a steep spectrum (lr 16) is halved by backtracking."""
+    d, n = 64, 8
+    lam = power_law(d, 1.5)
+    wf = theory.water_filling(lam, n).risk
+    twin = universality.twin_pgd(lam, n, steps=200, lr=16.0, seed=0)
+    assert np.all(np.diff(twin.losses) <= 0)  # backtracking: the curve never rises
+    assert twin.final_loss == pytest.approx(wf, rel=0.02)  # finite-size excess at d = 64, n = 8: 1.2%
+    plain = train.projected_gd(d, n, 200, lr=16.0, Sigma=np.diag(lam), seed=0)
+    assert plain.final_loss > twin.final_loss + 0.1  # the same lr without backtracking oscillates
+
+
+def test_backtracking_needs_the_optimal_decoder():
+    with pytest.raises(ValueError, match="backtrack"):
+        train.projected_gd(16, 8, 2, decoder="joint", backtrack=True)
