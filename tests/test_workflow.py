@@ -1,5 +1,6 @@
 """The Snakemake workflow: lint, config validation, and the quick preset end to end."""
 
+import json
 import math
 import re
 import shutil
@@ -7,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -60,9 +62,9 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 # Known departures from the paper's universality claim, found by this reproduction and reported in the
 # claims table rather than hidden: on grey-level CIFAR-10 without whitening, even the training-free
-# designed encoder is far above the water-filling prediction (it meets it on Gaussian data with the
-# same covariance), and the trainer does not reach the designed encoder. See README, "Findings".
-KNOWN_DEPARTURES = ("cifar10 unwhitened",)
+# designed encoder is far above the water-filling prediction (projected GD meets it on the Gaussian twin,
+# a claim that must hold), and the trainer does not reach the designed encoder. See README, "Findings".
+KNOWN_DEPARTURES = ("cifar10 unwhitened: trained", "cifar10 unwhitened: training does")
 
 
 def _data_overlay(wf: Path) -> Path:
@@ -98,9 +100,21 @@ def test_quick_preset_end_to_end_with_real_data(repo_root, tmp_path):
     fig5 = pd.read_csv(wf / "figures" / "fig5_universality.csv")
     assert {"dataset", "variant", "series", "r", "d", "seed", "loss"} <= set(fig5.columns)
     assert set(fig5.dataset) == {"mnist", "cifar10"} and set(fig5.variant) == {"unwhitened", "whitened"}
+    # The Gaussian twin: projected GD on every unwhitened variant (a claim per r), the exact twin risk of
+    # every trained encoder, and the norm-corrected prediction kappa R + 1 - kappa with kappa from norms.json.
+    twin_claims = claims[claims.claim.str.contains("on Gaussian data of the same covariance")]
+    assert len(twin_claims) == 2 * 2 and twin_claims.holds.all()  # mnist, cifar10 x r in {0.125, 0.5}
+    trained = fig5[fig5.kind == "trained"]
+    on_twin = fig5[fig5.series == "trained encoder, on the Gaussian twin"]
+    assert len(on_twin) == len(trained) == 2 * 2 * 2
+    for (dataset, variant), sub in fig5.groupby(["dataset", "variant"]):
+        norms = json.loads((wf / "results" / "real" / dataset / variant / "norms.json").read_text())
+        assert 0.5 < norms["kappa"] <= 1.0 and norms["kappa"] == pytest.approx(norms["kappa_x"] / norms["kappa_g"])
+        base = sub[sub.series.isin(["water-filling", "R*(r)"])].sort_values("r")
+        corrected = sub[sub.series.str.endswith("norm-corrected")].sort_values("r")
+        np.testing.assert_allclose(corrected.loss.to_numpy(),
+                                   norms["kappa"] * base.loss.to_numpy() + 1 - norms["kappa"], rtol=1e-12)
     # each real-data run records the SHA-256 of the arrays it came from
-    import json
-
     prep = json.loads((wf / "results" / "data" / "cifar10" / "unwhitened.json").read_text())
     source = json.loads((wf / "results" / "data" / "cifar10" / "images.json").read_text())
     assert source["source"] == "npz" and len(source["sha256"]) == 64 and prep["source_sha256"]

@@ -20,7 +20,7 @@ STAGES = (
     ("train/power_law/", "figure 4 (general covariance)"),
     ("train/levels/", "figure 4 (general covariance)"),
     ("data/", "figures 5-6 (data, preprocessing)"),
-    ("real/", "figures 5-6 (real-data training)"),
+    ("real/", "figures 5-6 (training, designed encoder, Gaussian twin)"),
     ("fig", "tables and plots"),
     ("claims", "tables and plots"),
     ("report", "tables and plots"),
