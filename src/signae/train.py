@@ -110,7 +110,8 @@ def projected_gd(
     decoder="joint":   minimise R(A, B) over (A, B) from A = 0, with step lr_decoder * d on A.
     Sigma: (d, d) data covariance, or None for the identity.
     backtrack (decoder="optimal" only): a step that raises the risk is undone and the step halved, so
-    the recorded curve never rises; lets one large lr serve spectra of very different steepness.
+    the recorded curve never rises; lets one large lr serve spectra of very different steepness (costs
+    one device-to-host sync per step).
 
     The encoder is held as V = B Sigma^{1/2} with unit rows (U of BRIEF section 5; V = B for
     Sigma = I), the parametrisation in which the risk is a function on a product of spheres; the
@@ -120,7 +121,7 @@ def projected_gd(
     if decoder not in ("optimal", "joint"):
         raise ValueError(f"decoder must be 'optimal' or 'joint', got {decoder!r}")
     if backtrack and decoder != "optimal":
-        raise ValueError("backtrack needs decoder='optimal' (the risk of the joint decoder is not monotone in B alone)")
+        raise ValueError("backtrack is implemented for decoder='optimal' only")
     device = torch.device(device)
     if Sigma is None:
         root = inv_root = None
