@@ -69,7 +69,8 @@ def test_designed_encoder_has_the_water_filling_allocation():
     assert np.abs(m - m_pred).sum() / m_pred.sum() < 0.1  # row normalisation perturbs it slightly
 
 
-def test_real_data_trainer_reaches_water_filling_on_gaussian_arrays():
+@pytest.mark.parametrize("estimator", ["tanh", "ste"])
+def test_real_data_trainer_reaches_water_filling_on_gaussian_arrays(estimator):
     # Independent check of the real-data path: on Gaussian "images" with a known spectrum the trainer
     # must find the water-filling risk (the designed encoder's target) on the held-out split.
     import torch
@@ -82,7 +83,7 @@ def test_real_data_trainer_reaches_water_filling_on_gaussian_arrays():
     z = (x @ W).astype(np.float32)
     prep = realdata.Prepared(x[:10000], x[10000:], z[:10000], z[10000:], lam, W, np.eye(60), np.zeros(60), {"d": 60})
     res, _ = realdata.train_sample(prep, 30, steps=60, batch=2048, lr=8.0, sharpness=(1.0, 6.0), seed=0,
-                                   device=torch.device("cpu"))
+                                   device=torch.device("cpu"), estimator=estimator)
     predicted = theory.water_filling(lam, 30).risk
     designed, _ = realdata.evaluate_designed(prep, 30, seed=0, device=torch.device("cpu"))
     # d = 60 and 10^4 samples: finite-size and decoder-fit error of a few percent

@@ -53,7 +53,8 @@ def run(
         res = train.tied_gd(d, n, s["steps"], lr=s["lr"], lr_beta=s["lr_beta"], seed=seed, device=dev)
     elif trainer == "sample":
         res = train.sample_gd(d, n, s["steps"], batch=s["batch"], lr=s["lr"], sharpness=tuple(s["sharpness"]),
-                              fit_samples=s["fit_samples_per_unit"] * n, seed=seed, Sigma=Sigma, device=dev)
+                              fit_samples=s["fit_samples_per_unit"] * n, seed=seed, Sigma=Sigma, device=dev,
+                              estimator=s.get("estimator", "tanh"))
     else:
         raise ValueError(f"unknown trainer {trainer!r}; choose pgd, tied or sample")
     rate = n / d
@@ -124,7 +125,8 @@ def run_real(prep_path: str | Path, prep_info: dict, dataset: str, variant: str,
     d = prep.x_train.shape[1]
     n = max(1, int(round(r * d)))  # d is the data's own (pixels kept or whitened dims): round r d
     res, _ = realdata.train_sample(prep, n, settings["steps"], settings["batch"], settings["lr"],
-                                   tuple(settings["sharpness"]), seed, dev)
+                                   tuple(settings["sharpness"]), seed, dev,
+                                   estimator=settings.get("estimator", "tanh"))
     if variant == "whitened":
         predicted = theory.optimal_risk(n / d)
     else:

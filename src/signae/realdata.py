@@ -146,12 +146,14 @@ def designed_encoder(eigenvalues: np.ndarray, kept: int, n: int, seed: int) -> n
 
 
 def train_sample(prep: Prepared, n: int, steps: int, batch: int, lr: float, sharpness: tuple[float, float],
-                 seed: int, device: torch.device, record_every: int = 10, ridge: float = 1e-3) -> tuple[TrainResult, dict]:
+                 seed: int, device: torch.device, record_every: int = 10, ridge: float = 1e-3,
+                 estimator: str = "tanh") -> tuple[TrainResult, dict]:
     """Sample-based training on a real training split (the trainer of signae.train.sample_gd).
 
     The encoder V (n, k) acts on whitened inputs z; it starts as a Gaussian encoder in the variant's own
     coordinates (B ~ N(0, 1) entries in x-space, so V = B Sigma^{1/2} restricted to the kept directions).
-    Each step: a random batch of training rows; features tanh(s Vbar z); decoder = batch least squares
+    Each step: a random batch of training rows; features tanh(s Vbar z) (or sign with tanh's gradient,
+    estimator="ste", see signae.train.surrogate_loss); decoder = batch least squares
     to x; step V by lr_t * d / lambda_max along the gradient, lr_t cosine-decayed; rows renormalised.
     The returned decoder is the least-squares fit of true-sign features on the whole training split.
     The recorded curve is the training-batch surrogate loss (no closed form exists for real data).
@@ -170,7 +172,7 @@ def train_sample(prep: Prepared, n: int, steps: int, batch: int, lr: float, shar
     for it in range(steps):
         s, decay = sharpening(it, steps, sharpness)
         idx = torch.randint(0, Ztr.shape[0], (batch,), generator=g, device=device)
-        loss = surrogate_loss(Ztr[idx], Xtr[idx], V, s, ridge)
+        loss = surrogate_loss(Ztr[idx], Xtr[idx], V, s, ridge, estimator)
         (gV,) = torch.autograd.grad(loss, V)
         with torch.no_grad():
             V -= decay * step * gV

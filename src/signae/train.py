@@ -278,14 +278,28 @@ def sharpening(it: int, steps: int, sharpness: tuple[float, float]) -> tuple[flo
     return s0 * (s1 / s0) ** frac, 0.5 * (1 + math.cos(math.pi * frac))
 
 
-def surrogate_loss(Z: torch.Tensor, X: torch.Tensor, V: torch.Tensor, s: float, ridge: float) -> torch.Tensor:
-    """Batch loss through the tanh(s z) surrogate with the batch least-squares decoder (variable projection).
+ESTIMATORS = ("tanh", "ste")
 
-    Z: (N, k) what the encoder sees, X: (N, d) what is reconstructed, V: (n, k) encoder rows.
-    F = tanh(s Z Vbar^T) (N, n); W = (F^T F / N + ridge I)^{-1} F^T X / N; loss = ||X - F W||^2 / (N d).
+
+def surrogate_loss(Z: torch.Tensor, X: torch.Tensor, V: torch.Tensor, s: float, ridge: float,
+                   estimator: str = "tanh") -> torch.Tensor:
+    """Batch loss through a differentiable stand-in for sign, with the batch least-squares decoder
+    (variable projection). The two options of BRIEF section 4:
+
+    estimator="tanh": features F = tanh(s P), the smooth surrogate (loss and gradient both of tanh);
+    estimator="ste":  straight-through, F = sign(P) in the forward pass (the loss is the true sign
+                      loss of the batch) and the gradient of tanh(s P) in the backward pass.
+
+    Z: (N, k) what the encoder sees, X: (N, d) what is reconstructed, V: (n, k) encoder rows, P = Z Vbar^T.
+    W = (F^T F / N + ridge I)^{-1} F^T X / N; loss = ||X - F W||^2 / (N d).
     """
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
     N, d = X.shape
-    F = torch.tanh(s * (Z @ pop.normalize_rows(V).T))  # (N, n)
+    P = Z @ pop.normalize_rows(V).T  # (N, n)
+    F = torch.tanh(s * P)
+    if estimator == "ste":
+        F = torch.sign(P) + (F - F.detach())  # value sign(P), gradient of tanh(s P)
     gram = F.T @ F / N + ridge * torch.eye(F.shape[1], dtype=F.dtype, device=F.device)  # (n, n)
     cross = X.T @ F / N  # (d, n)
     L, _ = torch.linalg.cholesky_ex(gram)  # ridge keeps it positive definite; no host sync
@@ -307,8 +321,10 @@ def sample_gd(
     dtype: torch.dtype = torch.float32,
     record_every: int = 5,
     ridge: float = 1e-3,
+    estimator: str = "tanh",
 ) -> TrainResult:
-    """Sample-based projected GD with a sharpening tanh surrogate (BRIEF section 4, last paragraph).
+    """Sample-based projected GD with a sharpening tanh surrogate (BRIEF section 4, last paragraph);
+    estimator="ste" trains through sign itself with tanh's gradient (see surrogate_loss).
 
     Per step: X (batch, d) fresh samples; Z = X Bbar^T (batch, n); F = tanh(s Z); decoder
     W = (F^T F / N + ridge I)^{-1} F^T X / N (the batch least-squares fit); loss = ||X - F W||^2/(N d);
@@ -342,7 +358,7 @@ def sample_gd(
             break
         s, decay = sharpening(it, steps, sharpness)
         X = sampler(batch)  # (N, d)
-        loss = surrogate_loss(X, X, B, s, ridge)
+        loss = surrogate_loss(X, X, B, s, ridge, estimator)
         (gB,) = torch.autograd.grad(loss, B)
         with torch.no_grad():
             B -= lr * decay * d * gB
@@ -362,5 +378,5 @@ def sample_gd(
         A=_host(A),
         final_loss=final,
         wall_time_s=wall,
-        extra={"encoder_risk": encoder_only, "final_sharpness": sharpness[1]},
+        extra={"encoder_risk": encoder_only, "final_sharpness": sharpness[1], "estimator": estimator},
     )
