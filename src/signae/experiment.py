@@ -115,26 +115,23 @@ def set_threads(threads: int, deterministic: bool = False) -> None:
         torch.backends.cudnn.benchmark = False
 
 
-def run_real(prep_path: str | Path, prep_info: dict, dataset: str, variant: str, r: float, seed: int,
+def run_real(npz_path: str | Path, json_path: str | Path, dataset: str, variant: str, r: float, seed: int,
              settings: dict, device: str = "auto") -> tuple[train.TrainResult, dict]:
     """Train on a preprocessed real data set (signae.realdata.train_sample); loss on the test split."""
     from . import realdata
 
     dev = train.resolve_device(device)
-    prep = realdata.load_prepared(prep_path, prep_info)
+    prep = realdata.load_prepared(npz_path, json_path)
     d = prep.x_train.shape[1]
-    n = max(1, int(round(r * d)))  # d is the data's own (pixels kept or whitened dims): round r d
+    n = realdata.hidden_units(r, d)
     res, _ = realdata.train_sample(prep, n, settings["steps"], settings["batch"], settings["lr"],
                                    tuple(settings["sharpness"]), seed, dev,
                                    estimator=settings.get("estimator", "tanh"))
-    if variant == "whitened":
-        predicted = theory.optimal_risk(n / d)
-    else:
-        predicted = theory.water_filling(prep.eigenvalues, n).risk
+    predicted = realdata.prediction(variant, prep.eigenvalues, n)
     meta = {
         "data": dataset, "variant": variant, "trainer": "sample", "d": d, "n": n, "r": n / d, "r_asked": r,
         "seed": seed, "settings": dict(settings),
-        "preprocessing": {k: v for k, v in prep_info.items() if k != "eigenvalues"},
+        "preprocessing": {k: v for k, v in prep.info.items() if k != "eigenvalues"},
         "final_loss": res.final_loss, "train_loss": res.extra["train_loss"], "predicted_loss": predicted,
         "wall_time_s": res.wall_time_s, "versions": provenance.package_versions(),
         "device": provenance.device_info(dev), "finished_utc": provenance.now_utc(),

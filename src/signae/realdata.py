@@ -15,9 +15,11 @@ reconstructs the variant's own x; for the whitened variant they coincide.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -105,10 +107,26 @@ def save_prepared(prep: Prepared, path) -> None:
              pixel_mean=prep.pixel_mean)
 
 
-def load_prepared(path, info: dict) -> Prepared:
-    with np.load(path) as z:
+def load_prepared(npz_path, json_path) -> Prepared:
+    """A variant cached by the preprocess rule: arrays from its .npz, info (d, spectrum, ...) from its .json."""
+    info = json.loads(Path(json_path).read_text())
+    with np.load(npz_path) as z:
         return Prepared(*(z[k] for k in ("x_train", "x_test", "z_train", "z_test", "eigenvalues", "encoder_basis",
                                          "pixel_map", "pixel_mean")), info)
+
+
+def hidden_units(r: float, d: int) -> int:
+    """n = round(r d), at least 1: on real data d is the data's own (pixels kept or whitened directions),
+    so r d is rarely an integer and the realised rate n / d is what every table reports."""
+    return max(1, int(round(r * d)))
+
+
+def prediction(variant: str, eigenvalues: np.ndarray, n: int) -> float:
+    """The Gaussian theory a variant is compared with (BRIEF section 6): R*(n/d) once whitened,
+    water-filling on the training spectrum otherwise."""
+    if variant == "whitened":
+        return float(theory.optimal_risk(n / len(eigenvalues)))
+    return theory.water_filling(eigenvalues, n).risk
 
 
 def least_squares_decoder(F: torch.Tensor, X: torch.Tensor, chunk: int = 16384) -> torch.Tensor:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import evaluate, theory, universality
+from . import evaluate, realdata, theory, universality
 from .experiment import covariance_for
 
 
@@ -160,7 +160,7 @@ def block_average(eigenvalues: np.ndarray, values: np.ndarray, rtol: float = 1e-
     return out
 
 
-def universality_table(run_jsons, designed_csvs: dict, prep_jsons: dict, r_values, twins: dict | None = None) -> pd.DataFrame:
+def universality_table(run_jsons, designed_csvs: dict, prep_jsons: dict, r_values, twins: dict) -> pd.DataFrame:
     """Figure 5: per (dataset, variant): theory vs r, trained test losses, designed-encoder test losses,
     and the Gaussian-twin diagnostics of signae.universality.
 
@@ -176,30 +176,25 @@ def universality_table(run_jsons, designed_csvs: dict, prep_jsons: dict, r_value
         lam = np.asarray(info["eigenvalues"])
         d = int(info["d"])
         base = {"dataset": dataset, "variant": variant, "d": d, "seed": None}
-        kappa = None
-        if twins is not None:
-            twin_csv, norms_json = twins[(dataset, variant)]
-            kappa = json.loads(Path(norms_json).read_text())["kappa"]
+        twin_csv, norms_json = twins[(dataset, variant)]
+        kappa = json.loads(Path(norms_json).read_text())["kappa"]
+        name = "R*(r)" if variant == "whitened" else "water-filling"
         for r in theory_grid(r_values, 80):
-            n = max(1, int(round(r * d)))
-            if variant == "whitened":
-                name, pred = "R*(r)", theory.optimal_risk(n / d)
-            else:
-                name, pred = "water-filling", theory.water_filling(lam, n).risk
+            n = realdata.hidden_units(r, d)
+            pred = realdata.prediction(variant, lam, n)
+            if variant == "unwhitened":
                 rows.append({**base, "series": "PCA", "kind": "theory", "r": n / d,
                              "loss": theory.pca_risk_spectrum(lam, n / d)})
             rows.append({**base, "series": name, "kind": "theory", "r": n / d, "loss": pred})
-            if kappa is not None:
-                rows.append({**base, "series": f"{name}, norm-corrected", "kind": "theory", "r": n / d,
-                             "loss": float(universality.norm_corrected(pred, kappa)), "kappa": kappa})
+            rows.append({**base, "series": f"{name}, norm-corrected", "kind": "theory", "r": n / d,
+                         "loss": float(universality.norm_corrected(pred, kappa)), "kappa": kappa})
         des = pd.read_csv(designed_csvs[(dataset, variant)])
         for rec in des.to_dict("records"):
             rows.append({**base, "series": "designed", "kind": "designed", "r": rec["r"], "seed": rec["seed"],
                          "loss": rec["loss"]})
-        if twins is not None:
-            for rec in pd.read_csv(twin_csv).to_dict("records"):
-                rows.append({**base, "series": rec["series"], "kind": "twin", "r": rec["r"], "seed": rec["seed"],
-                             "loss": rec["loss"], "predicted": rec["predicted"]})
+        for rec in pd.read_csv(twin_csv).to_dict("records"):
+            rows.append({**base, "series": rec["series"], "kind": "twin", "r": rec["r"], "seed": rec["seed"],
+                         "loss": rec["loss"], "predicted": rec["predicted"]})
     for path in run_jsons:
         meta = json.loads(Path(path).read_text())
         rows.append({"dataset": meta["data"], "variant": meta["variant"], "d": meta["d"], "seed": meta["seed"],
@@ -215,16 +210,14 @@ def reconstruction_table(images: dict, runs: dict, preps: dict, count: int) -> p
     preps: {dataset: (variant npz path, variant json path)} of the variant the runs were trained on.
     One row per pixel: dataset, image, r (empty for the original), height, width, channels, pixel, value.
     """
-    from .realdata import flatten, load_prepared
-
     rows = []
     for dataset, run_list in runs.items():
-        prep_info = json.loads(Path(preps[dataset][1]).read_text())
-        prep = load_prepared(preps[dataset][0], prep_info)
+        prep = realdata.load_prepared(*preps[dataset])
+        prep_info = prep.info
         with np.load(images[dataset]) as z:
             raw = z["x_test"][:count]
         shape = raw.shape[1:3] + ((1,) if (raw.ndim == 3 or prep_info["grayscale"]) else (3,))
-        originals = flatten(raw, prep_info["grayscale"])  # (count, pixels)
+        originals = realdata.flatten(raw, prep_info["grayscale"])  # (count, pixels)
         versions = [(None, originals)]
         for path in run_list:
             meta, arr = load_run(path)

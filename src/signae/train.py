@@ -141,14 +141,14 @@ def projected_gd(
     B_init = _host(encoder_of(V.detach()))
     A = torch.zeros(d, n, dtype=dtype, device=device, requires_grad=True) if decoder == "joint" else None
 
-    Sigma_w = None if root is None else root @ root  # (d, d) covariance, for the closed-form gradient
+    S = _as_tensor(Sigma, device, dtype)  # (d, d) or None: the covariance, for the gradient and the final risk
     rec_steps, rec_losses = [], []
     _sync(device)
     t0 = time.perf_counter()
     for it in range(steps + 1):
         if decoder == "optimal":  # closed-form gradient (checked against autograd in the tests)
             with torch.no_grad():
-                loss, grad_V = pop.encoder_risk_and_grad(V, Sigma_w)
+                loss, grad_V = pop.encoder_risk_and_grad(V, S)
                 if backtrack and it > 0 and loss > last[0]:  # undo the step, halve it
                     V.copy_(last[2])
                     loss, grad_V = last[0], last[1]
@@ -171,7 +171,6 @@ def projected_gd(
                 A -= lr_decoder * d * grads[1]
     with torch.no_grad():
         B = encoder_of(V)
-        S = _as_tensor(Sigma, device, dtype)
         A_final = pop.optimal_decoder(B, S) if A is None else A
         final = float(pop.risk(A_final, B, S))
     _sync(device)

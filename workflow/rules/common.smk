@@ -125,6 +125,11 @@ def real_runs(pairs=None):
             for r in config["realdata"]["r"] for s in seeds(config["realdata"]["seeds"])]
 
 
+def all_runs():
+    """Every training run of the configured figures (Gaussian and, when configured, real data)."""
+    return limit_runs() + dynamics_runs() + covariance_runs() + real_runs()
+
+
 def reconstruction_runs():
     rec = config["realdata"]["reconstructions"]
     return [real_run(ds, rec["variant"], r, config["seed"]) for ds in config["realdata"]["datasets"] for r in rec["r"]]

@@ -12,7 +12,7 @@ localrules:
 rule report_tables:
     input:
         claims="results/claims.csv",
-        runs=limit_runs() + dynamics_runs() + covariance_runs() + (real_runs() if REAL_DATA else []),
+        runs=all_runs(),
         code="src/signae/reporting.py",
     output:
         claims=report("results/report/claims.html", caption="../report/claims.rst", category="Claims"),
@@ -33,10 +33,14 @@ rule report_tables:
 rule manifest:
     input:
         tables=[f for f in FIGURES if f.endswith(".csv")],  # what the figures are drawn from
-        runs=limit_runs() + dynamics_runs() + covariance_runs() + (real_runs() if REAL_DATA else []),
-        weights=with_weights(limit_runs() + dynamics_runs() + covariance_runs() + (real_runs() if REAL_DATA else [])),
+        runs=all_runs(),
+        weights=with_weights(all_runs()),
         theory="results/theory/untrained.csv",
-        designed=[f"results/real/{ds}/{v}/designed.csv" for ds, v in real_pairs()] if REAL_DATA else [],
+        real=[
+            f"results/real/{ds}/{v}/{name}"
+            for ds, v in real_pairs()
+            for name in ("designed.csv", "gaussian_twin.csv", "norms.json")
+        ],
         claims="results/claims.csv",
     output:
         "results/MANIFEST.sha256",

@@ -1,6 +1,5 @@
 """Rule designed_real: the training-free designed encoder of BRIEF section 6 at every r, every seed."""
 
-import json
 import sys
 
 import pandas as pd
@@ -12,12 +11,11 @@ sys.stderr = sys.stdout = open(sm.log[0], "w")
 
 experiment.set_threads(sm.threads)
 device = train.resolve_device(sm.params.device)
-info = json.loads(open(sm.input.json).read())
-prep = realdata.load_prepared(sm.input.npz, info)
+prep = realdata.load_prepared(sm.input.npz, sm.input.json)
 d = prep.x_train.shape[1]
 rows = []
 for r in sm.params.r:
-    n = max(1, int(round(r * d)))
+    n = realdata.hidden_units(r, d)
     for seed in sm.params.seeds:
         test, train_loss = realdata.evaluate_designed(prep, n, seed, device)
         rows.append({"r": n / d, "d": d, "seed": seed, "loss": test, "train_loss": train_loss})

@@ -1,6 +1,5 @@
 """Rule train_real: sample-based training on a real data set; test-split loss (see signae.realdata)."""
 
-import json
 import sys
 
 from signae import experiment
@@ -10,8 +9,7 @@ sys.stderr = sys.stdout = open(sm.log[0], "w")
 
 experiment.set_threads(sm.threads, sm.params.deterministic)
 w = sm.wildcards
-info = json.loads(open(sm.input.json).read())
-result, meta = experiment.run_real(sm.input.npz, info, w.dataset, w.variant, float(w.r), int(w.seed),
+result, meta = experiment.run_real(sm.input.npz, sm.input.json, w.dataset, w.variant, float(w.r), int(w.seed),
                                    sm.params.settings, device=sm.params.device)
 meta["rule"] = sm.rule
 experiment.save(result, meta, sm.output.npz, sm.output.json)
