@@ -14,16 +14,17 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/theory.smk"
 include: "workflow/rules/figures.smk"
-include: "workflow/rules/realdata.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/report.smk"
 
 
 rule all:
     input:
-        FIGURES,
+        FIGURE_FILES,
         "results/claims.csv",
         "results/report/claims.html",
         "results/MANIFEST.sha256",
@@ -31,4 +32,4 @@ rule all:
 
 
 onsuccess:
-    print_summary(FIGURES)
+    print_summary()

@@ -21,6 +21,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from signae import theory, train
+from signae.device import resolve_device
 
 R = 2.0
 
@@ -101,7 +102,7 @@ def main() -> None:
     p.add_argument("--skip-target", action="store_true", help="only the per-step table")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    device = train.resolve_device(a.device)
+    device = resolve_device(a.device)
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, r = {R}")
     print(f"{'trainer':8} {'d':>5} {'s/step':>9} {'GFLOP/step':>11} {'GFLOP/s':>8} {'matmul GFLOP/s':>15} {'ratio':>6}")
     for d in a.dims:

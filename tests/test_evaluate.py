@@ -3,22 +3,22 @@
 import numpy as np
 import pytest
 
-from signae import data, evaluate
+from signae import data, evaluate, linalg
 
 
 def test_axis_aligned_rows_have_alignment_d_and_random_rows_about_three():
     d = 200
     assert np.allclose(evaluate.axis_alignment(np.eye(d)[:50]), d)
-    rows = data.haar_rotation(d, seed=0)[:100]
+    rows = linalg.haar_rotation(d, seed=0)[:100]
     assert np.mean(evaluate.axis_alignment(rows)) == pytest.approx(evaluate.random_rotation_alignment(d), rel=0.05)
 
 
 def test_tight_frame_spectrum_and_decoder_scale():
     d, n = 50, 100
-    U = data.haar_rotation(n, seed=1)[:, :d]  # (n, d), U^T U = I_d
+    U = linalg.haar_rotation(n, seed=1)[:, :d]  # (n, d), U^T U = I_d
     spec = evaluate.frame_spectrum(U)  # rows renormalised; close to a tight frame with value n/d
     assert spec.mean() == pytest.approx(n / d, rel=1e-12)  # trace of Bbar^T Bbar is n
-    beta, resid = evaluate.decoder_scale(0.37 * evaluate.unit_rows(U).T, U)
+    beta, resid = evaluate.decoder_scale(0.37 * linalg.unit_rows(U).T, U)
     assert beta == pytest.approx(0.37) and resid < 1e-12
 
 
@@ -26,11 +26,11 @@ def test_learned_allocation_recovers_a_designed_allocation():
     # Build U = W diag(sqrt(m)) in Sigma's eigenbasis with W orthonormal columns: M = U^T U has diag m there.
     d = 30
     lam = data.spectrum("power_law", d, exponent=1.0)
-    Q = data.haar_rotation(d, seed=2)
+    Q = linalg.haar_rotation(d, seed=2)
     Sigma = (Q * lam) @ Q.T
     m = np.linspace(2.0, 0.5, d)
     m *= 60 / m.sum()  # n = 60
-    W = data.haar_rotation(60, seed=3)[:, :d]  # (n, d)
+    W = linalg.haar_rotation(60, seed=3)[:, :d]  # (n, d)
     U = (W * np.sqrt(m)) @ Q.T  # (n, d) in the original basis; rows not unit: learned_allocation normalises
     U_unit = U / np.linalg.norm(U, axis=1, keepdims=True)
     root_inv = (Q / np.sqrt(lam)) @ Q.T

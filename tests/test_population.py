@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from signae import data, population
+from signae import data, linalg, population
 
 N_MC = 200_000
 
@@ -99,7 +99,7 @@ def test_closed_form_gradient_matches_autograd(with_sigma):
     if with_sigma:
         evals, Q = torch.linalg.eigh(Sigma)
         root = (Q * evals.sqrt()) @ Q.T
-    V = population.normalize_rows(torch.randn(n, d, dtype=torch.float64, generator=torch.Generator().manual_seed(0)))
+    V = linalg.unit_rows(torch.randn(n, d, dtype=torch.float64, generator=torch.Generator().manual_seed(0)))
     Vg = V.clone().requires_grad_()
     loss = population.encoder_risk_from_moments(population.SecondMoments.whitened(Vg, root), d)
     (g,) = torch.autograd.grad(loss, Vg)

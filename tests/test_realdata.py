@@ -82,7 +82,7 @@ def test_real_data_trainer_reaches_water_filling_on_gaussian_arrays(estimator):
     W = np.diag(1 / np.sqrt(lam))
     z = (x @ W).astype(np.float32)
     prep = realdata.Prepared(x[:10000], x[10000:], z[:10000], z[10000:], lam, W, np.eye(60), np.zeros(60), {"d": 60})
-    res, _ = realdata.train_sample(prep, 30, steps=60, batch=2048, lr=8.0, sharpness=(1.0, 6.0), seed=0,
+    res = realdata.train_sample(prep, 30, steps=60, batch=2048, lr=8.0, sharpness=(1.0, 6.0), seed=0,
                                    device=torch.device("cpu"), estimator=estimator)
     predicted = theory.water_filling(lam, 30).risk
     designed, _ = realdata.evaluate_designed(prep, 30, seed=0, device=torch.device("cpu"))

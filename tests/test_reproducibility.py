@@ -70,10 +70,10 @@ def test_environment_yml_agrees_with_pyproject():
         assert Requirement(f"{pkg}{spec}").specifier.contains(lock[pkg]), f"{pkg}=={lock[pkg]} vs conda {spec}"
 
 
-def test_readme_figure_table_is_generated_from_the_rules():
+def test_readme_figure_table_is_generated_from_the_registry():
     text = (ROOT / "README.md").read_text()
     block = re.search(r"<!-- BEGIN figure-table -->\n(.*?)<!-- END figure-table -->", text, re.S).group(1)
-    assert block.strip() == docs.figure_table(ROOT / "workflow" / "rules").strip(), \
+    assert block.strip() == docs.figure_table().strip(), \
         "README's figure table is stale: run python -m signae.docs README.md"
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from signae import data, population, theory, train
+from signae import data, linalg, population, theory, train
 
 # BRIEF section 3, the reference table of R*(r) (six decimals).
 TABLE = {0.125: 0.920423, 0.25: 0.840845, 0.5: 0.681690, 0.75: 0.522535, 1: 0.363380,
@@ -44,7 +44,7 @@ def test_beta_is_continuous_and_attains_the_limit():
 def test_tied_optimum_is_exact_for_orthogonal_rows():
     # r <= 1: orthogonal rows with A = sqrt(2/pi) Bbar^T reach R*(r) exactly at finite d.
     d, n = 40, 20
-    Q = torch.as_tensor(data.haar_rotation(d, seed=3))[:n]  # (n, d) orthonormal rows
+    Q = torch.as_tensor(linalg.haar_rotation(d, seed=3))[:n]  # (n, d) orthonormal rows
     risk = population.tied_risk(torch.tensor(theory.optimal_decoder_scale(0.5), dtype=torch.float64), Q)
     assert float(risk) == pytest.approx(theory.optimal_risk(n / d), abs=1e-12)
 
@@ -54,7 +54,7 @@ def test_tight_frame_excess_is_order_one_over_d():
     excess = {}
     for d in (100, 400):
         n = 2 * d
-        U = data.haar_rotation(n, seed=d)[:, :d] * math.sqrt(n / d)  # (n, d), rows of norm ~1, Bbar^T Bbar ~ 2 I
+        U = linalg.haar_rotation(n, seed=d)[:, :d] * math.sqrt(n / d)  # (n, d), rows of norm ~1, Bbar^T Bbar ~ 2 I
         B = torch.as_tensor(U)
         excess[d] = float(population.encoder_risk(B)) - theory.optimal_risk(2.0)
     assert 0.0008 < excess[100] < 0.003

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from signae import data, evaluate, experiment, theory, train
+from signae.device import resolve_device
+from signae.runs import RunSpec, hidden_units, integer_units
 
 
 @pytest.mark.parametrize("r", [0.5, 1.0, 2.0])
@@ -62,20 +64,19 @@ def test_learned_features_are_a_random_rotation():
 
 
 def test_same_seed_gives_identical_results_and_init_is_kept():
-    a = experiment.run("isotropic", "pgd", 32, 2.0, seed=3,
-                       settings={"steps": 5, "lr": 1.0, "decoder": "optimal", "lr_decoder": 0.2}, device="cpu")[0]
-    b = experiment.run("isotropic", "pgd", 32, 2.0, seed=3,
-                       settings={"steps": 5, "lr": 1.0, "decoder": "optimal", "lr_decoder": 0.2}, device="cpu")[0]
+    spec = RunSpec("isotropic", "pgd", 2.0, 3, d=32)
+    settings = {"steps": 5, "lr": 1.0, "decoder": "optimal", "lr_decoder": 0.2}
+    a = experiment.run(spec, settings, device="cpu")[0]
+    b = experiment.run(spec, settings, device="cpu")[0]
     assert np.array_equal(a.B, b.B) and np.array_equal(a.losses, b.losses)
     assert not np.allclose(a.B_init, a.B)  # the saved init is the init, not a view of the trained weights
-    fresh = train.gaussian_init(64, 32, 3, train.resolve_device("cpu")).numpy()
+    fresh = train.gaussian_init(64, 32, 3, resolve_device("cpu")).numpy()
     assert np.array_equal(a.B_init, fresh)
 
 
-def test_hidden_units_rejects_non_integer_n():
-    with pytest.raises(ValueError, match="r \\* d must be a positive integer"):
-        experiment.hidden_units(10, 0.125)
-
+def test_hidden_units_is_one_rule_and_integer_units_flags_a_misreported_rate():
+    assert hidden_units(0.125, 256) == 32 and hidden_units(0.3, 10) == 3 and hidden_units(1e-4, 784) == 1
+    assert integer_units(0.125, 256) and not integer_units(0.125, 10) and not integer_units(0.01, 10)
 
 def test_straight_through_loss_is_the_sign_loss_and_has_a_gradient():
     """estimator="ste": the forward value is the batch least-squares loss of the true sign features

@@ -1,8 +1,11 @@
-"""The claims table (BRIEF section 7): for each claim, predicted, reproduced, gap, tolerance, held.
+"""The claims table: for each claim, predicted, reproduced, gap, tolerance, held.
 
-Built only from the figure tables of :mod:`signae.tables`. Gaps are relative,
+Built only from the figure tables of :mod:`signae.tables`, which carry the theory's value of every
+point in their ``predicted`` column: nothing here evaluates a formula. Gaps are relative,
 reproduced / predicted - 1, except where a claim says otherwise. Finite-size excess over the
-d -> infinity limits is O(1/d) (BRIEF section 3), so below ``d_ref`` a tolerance is scaled by d_ref / d.
+d -> infinity limits is O(1/d), so below ``d_ref`` a tolerance is scaled by d_ref / d
+(docs/theory.md eq. (35)). Every claims function has the signature ``(table, tol) -> rows``;
+the figure registry (signae.figures) says which ones check which figure.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ COLUMNS = ["claim", "figure", "predicted", "reproduced", "gap", "tolerance", "ho
 
 
 def scaled(tol: float, d: int, d_ref: int) -> float:
+    """The tolerance at dimension d: tol, times d_ref / d below d_ref (docs/theory.md eq. (35)). (docs/theory.md eq. (35))"""
     return tol * max(1.0, d_ref / d)
 
 
@@ -37,12 +41,10 @@ def _row(claim, figure, predicted, reproduced, tolerance, gap=None, holds=None):
 
 def limit_claims(fig1: pd.DataFrame, tol: dict) -> list[dict]:
     """Every figure-1 marker (mean over seeds) against R*(r); r <= 1 values never below it."""
-    from .theory import marchenko_pastur_risk, optimal_risk
-
     rows = []
     trained = fig1[fig1.kind == "trained"]
     for (trainer, d, r), grp in trained.groupby(["series", "d", "r"]):
-        pred = optimal_risk(r)
+        pred = float(grp.predicted.iloc[0])
         base = tol["limit_pgd"] if trainer == "pgd" else tol["limit_sample"]
         t = scaled(base, int(d), tol["d_ref"])
         mean = float(grp.loss.mean())
@@ -52,7 +54,7 @@ def limit_claims(fig1: pd.DataFrame, tol: dict) -> list[dict]:
                          gap, abs(gap) <= t and not_below))
     sim = fig1[fig1.kind == "simulated"]
     for (d, r), grp in sim.groupby(["d", "r"]):
-        pred = marchenko_pastur_risk(r)
+        pred = float(grp.predicted.iloc[0])
         rows.append(_row(f"untrained Gaussian encoder matches the Marchenko-Pastur risk at d={d}, r={r:g}", 1,
                          pred, float(grp.loss.mean()), scaled(tol["untrained"], int(d), tol["d_ref"])))
     return rows
@@ -101,7 +103,7 @@ def covariance_claims(fig4: pd.DataFrame, tol: dict) -> list[dict]:
 
 
 def allocation_claims(fig4: pd.DataFrame, tol: dict) -> list[dict]:
-    """The learned allocation m_i against water-filling: the fraction of the budget n placed differently,
+    """The learned allocation m_i against water-filling: the fraction of the budget n placed differently, (docs/theory.md eq. (36))
     sum_i |m_learned - m_predicted| / sum_i m_predicted (0 is a perfect match)."""
     rows = []
     alloc = fig4[fig4.panel == "allocation"]
@@ -115,15 +117,14 @@ def allocation_claims(fig4: pd.DataFrame, tol: dict) -> list[dict]:
     return rows
 
 
-def claims_table(fig1, fig2, fig3, fig4, tol: dict, fig5=None, fig6=None, real_tol: dict | None = None) -> pd.DataFrame:
-    """All claims; fig5/fig6 (real data) are optional, with their tolerances in real_tol."""
-    fig1, fig2, fig3, fig4 = (_ints(t) for t in (fig1, fig2, fig3, fig4))
-    rows = limit_claims(fig1, tol) + dynamics_claims(fig2, tol) + features_claims(fig3, tol)
-    rows += covariance_claims(fig4, tol) + allocation_claims(fig4, tol)
-    if fig5 is not None:
-        rows += universality_claims(_ints(fig5), real_tol)
-    if fig6 is not None:
-        rows += reconstruction_claims(fig6)
+def claims_table(tables: dict, checks: dict) -> pd.DataFrame:
+    """All claims, in the order of ``checks``: {figure: [(claims function, tolerances), ...]};
+    tables: {figure: its table}. Figures without a table are skipped."""
+    rows = []
+    for figure, fns in checks.items():
+        if figure in tables:
+            for fn, tol in fns:
+                rows += fn(_ints(tables[figure]), tol)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -159,7 +160,7 @@ def universality_claims(fig5: pd.DataFrame, tol: dict) -> list[dict]:
     return rows
 
 
-def reconstruction_claims(fig6: pd.DataFrame) -> list[dict]:
+def reconstruction_claims(fig6: pd.DataFrame, tol: dict | None = None) -> list[dict]:
     """Figure 6: on the images shown, more bits per coordinate give a smaller pixel error (one-sided)."""
     rows = []
     for dataset, grp in fig6.groupby("dataset"):

@@ -1,4 +1,4 @@
-"""Gaussian data: covariance spectra and seeded samples (BRIEF sections 1 and 5).
+"""Gaussian data: covariance spectra and seeded samples (docs/theory.md eq. (24)).
 
 A spectrum is a (d,) vector of eigenvalues in descending order, normalised to tr Sigma = d so that
 the per-coordinate risk of the zero decoder is 1 for every spectrum. Sigma = Q diag(lambda) Q^T with a
@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import linalg
+
 SPECTRA = ("isotropic", "power_law", "levels")
 
 
 def spectrum(kind: str, d: int, exponent: float = 1.0, levels: tuple[float, ...] = (4.0, 1.0, 0.25)) -> np.ndarray:
-    """Eigenvalues (d,), descending, with sum d.
+    """Eigenvalues (d,), descending, with sum d (docs/theory.md eq. (24)).
 
     isotropic: all ones.
     power_law: lambda_i proportional to i^(-exponent), i = 1..d.
@@ -38,26 +40,28 @@ def spectrum(kind: str, d: int, exponent: float = 1.0, levels: tuple[float, ...]
     return np.sort(lam)[::-1] * (d / lam.sum())
 
 
-def haar_rotation(d: int, seed: int) -> np.ndarray:
-    """A Haar-distributed orthogonal matrix (d, d): QR of a Gaussian matrix with the sign fix."""
-    rng = np.random.default_rng(seed)
-    Q, R = np.linalg.qr(rng.standard_normal((d, d)))
-    return Q * np.sign(np.diag(R))
-
-
 def covariance(eigenvalues: np.ndarray, seed: int | None) -> np.ndarray:
-    """Sigma = Q diag(lambda) Q^T (d, d); seed None keeps the eigenbasis on the coordinate axes."""
+    """Sigma = Q diag(lambda) Q^T (d, d); seed None keeps the eigenbasis on the coordinate axes
+    (docs/theory.md eq. (24))."""
     lam = np.asarray(eigenvalues, dtype=float)
     if seed is None:
         return np.diag(lam)
-    Q = haar_rotation(lam.size, seed)
+    Q = linalg.haar_rotation(lam.size, seed)
     return (Q * lam) @ Q.T
 
 
 def sample(Sigma: np.ndarray | None, d: int, count: int, seed: int) -> np.ndarray:
-    """count i.i.d. rows x ~ N(0, Sigma) (Sigma None: identity). -> (count, d)."""
+    """count i.i.d. rows x ~ N(0, Sigma) (Sigma None: identity), x = L g with L the Cholesky factor of Sigma
+    (docs/theory.md eq. (24)). -> (count, d)."""
     rng = np.random.default_rng(seed)
     z = rng.standard_normal((count, d))
     if Sigma is None:
         return z
     return z @ np.linalg.cholesky(Sigma + 1e-12 * np.eye(d)).T
+
+
+def gaussian_covariance(source: str, d: int, spectrum_args: dict, seed: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """(Sigma, or None for the isotropic source, and its eigenvalues descending) of a Gaussian source
+    (docs/theory.md eq. (24))."""
+    lam = spectrum(source, d, **spectrum_args)
+    return (None if source == "isotropic" else covariance(lam, seed)), lam

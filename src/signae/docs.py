@@ -1,9 +1,11 @@
-"""Generated parts of the README (issue: reviewer reproduction): the figure -> rule -> script table, read
-from the workflow's rule files, and the run-time table, read from a real run's benchmark files.
+"""Generated parts of the documentation: the figure table, read from the figure registry
+(signae.figures); the run-time table, read from a real run's benchmark files; and the list of claims
+that do not hold, read from a real run's claims table.
 
     python -m signae.docs README.md [--runtimes results/report/runtimes.csv]
+    python -m signae.docs docs/findings.md --claims results/claims.csv
 
-rewrites the text between the markers <!-- BEGIN name --> and <!-- END name -->.
+rewrites the text between the markers <!-- BEGIN name --> and <!-- END name --> present in the file.
 """
 
 from __future__ import annotations
@@ -14,31 +16,17 @@ from pathlib import Path
 
 import pandas as pd
 
-RULE = re.compile(r"^rule (\w+):\n((?:[ \t]+.*\n|\n)*)", re.M)
+def figure_table() -> str:
+    """Markdown: every figure of the registry with the functions that build, draw and check it."""
+    from .figures import FIGURES
 
+    def names(dotted):
+        return ", ".join(f"`{d.removeprefix('signae.')}`" for d in dotted) or "-"
 
-def rules(workflow_dir: str | Path = "workflow/rules") -> dict[str, str]:
-    """{rule name: its body text} from every .smk file."""
-    out = {}
-    for path in sorted(Path(workflow_dir).glob("*.smk")):
-        for m in RULE.finditer(path.read_text()):
-            out[m.group(1)] = m.group(2)
-    return out
-
-
-def figure_table(workflow_dir: str | Path = "workflow/rules") -> str:
-    """Markdown: figure, the rule that draws it and its script, the rule that makes its CSV and its script."""
-    body = rules(workflow_dir)
-    script = lambda b: (re.search(r'script:\s*\n\s*"\.\./scripts/([\w.]+)"', b) or [None, "-"])[1]  # noqa: E731
-    rows = ["| figure | drawn by rule | script | its table (CSV) from rule | script |", "|---|---|---|---|---|"]
-    for name, b in sorted(body.items()):
-        m = re.search(r'"figures/(fig\d+_\w+)\.pdf"', b)
-        if not m or "report(" not in b:
-            continue
-        stem = m.group(1)
-        table_rule = next((n for n, tb in body.items() if re.search(rf'output:\s*\n\s*"figures/{stem}\.csv"', tb)), "-")
-        rows.append(f"| `{stem}` | `{name}` | `workflow/scripts/{script(b)}` | `{table_rule}` | "
-                    f"`workflow/scripts/{script(body.get(table_rule, ''))}` |")
+    rows = ["| figure | table built by | drawn by | claims checked by | caption |", "|---|---|---|---|---|"]
+    for fig in FIGURES.values():
+        rows.append(f"| `{fig.stem}` | {names([fig.table])} | {names([fig.plot])} | "
+                    f"{names([fn for fn, _ in fig.claims])} | `{fig.caption}` |")
     return "\n".join(rows)
 
 
@@ -57,16 +45,32 @@ def replace_block(text: str, name: str, content: str) -> str:
     return pattern.sub(lambda m: m.group(1) + content.rstrip("\n") + "\n" + m.group(2), text)
 
 
+def failed_claims(csv_path: str | Path) -> str:
+    """Markdown: every claim of a run's claims table that does not hold, with its gap and tolerance."""
+    df = pd.read_csv(csv_path)
+    held = int(df.holds.sum())
+    lines = [f"{held} of {len(df)} claims hold. Those that do not:", "",
+             "| figure | claim | predicted | reproduced | gap | tolerance |", "|---|---|---|---|---|---|"]
+    for r in df[~df.holds].itertuples(index=False):
+        lines.append(f"| {r.figure} | {r.claim} | {r.predicted:.4g} | {r.reproduced:.4g} | {100 * r.gap:+.1f}% | "
+                     f"{100 * r.tolerance:.3g}% |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("readme")
+    p.add_argument("file", help="README.md or a page of docs/")
     p.add_argument("--runtimes", help="results/report/runtimes.csv of a real run")
+    p.add_argument("--claims", help="results/claims.csv of a real run")
     a = p.parse_args()
-    text = Path(a.readme).read_text()
-    text = replace_block(text, "figure-table", figure_table())
+    text = Path(a.file).read_text()
+    if "<!-- BEGIN figure-table -->" in text:
+        text = replace_block(text, "figure-table", figure_table())
     if a.runtimes:
         text = replace_block(text, "runtime-table", runtime_table(a.runtimes))
-    Path(a.readme).write_text(text)
+    if a.claims:
+        text = replace_block(text, "findings-claims", failed_claims(a.claims))
+    Path(a.file).write_text(text)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""What a trained autoencoder learned (BRIEF sections 3-5 and figure 3).
+"""What a trained autoencoder learned (docs/theory.md eq. (10) to eq. (12) and eq. (28); figures 3 and 4).
 
 All functions take numpy arrays on the host: B (n, d) encoder, A (d, n) decoder.
 """
@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def unit_rows(B: np.ndarray) -> np.ndarray:
-    """Bbar (n, d)."""
-    return B / np.linalg.norm(B, axis=1, keepdims=True)
+from .linalg import unit_rows
 
 
 def frame_spectrum(B: np.ndarray) -> np.ndarray:
-    """Non-trivial eigenvalues of the learned frame, descending (BRIEF section 3, figure 3).
+    """Non-trivial eigenvalues of the learned frame, descending (docs/theory.md eq. (11), figure 3).
 
     r <= 1: the n eigenvalues of Bbar Bbar^T (all 1 at the optimum, G = I).
     r > 1:  the d eigenvalues of Bbar^T Bbar (all r at the optimum, a tight frame).
@@ -28,7 +25,7 @@ def frame_spectrum(B: np.ndarray) -> np.ndarray:
 def decoder_scale(A: np.ndarray, B: np.ndarray) -> tuple[float, float]:
     """Least-squares fit A ~ beta Bbar^T: returns (beta_hat, relative residual ||A - beta Bbar^T|| / ||A||).
 
-    The optimum is weight-tied with beta(r) (BRIEF section 3), so the residual should be small.
+    The optimum is weight-tied with beta(r) (docs/theory.md eq. (10)), so the residual should be small.
     """
     BbarT = unit_rows(B).T  # (d, n)
     beta = float((A * BbarT).sum() / (BbarT * BbarT).sum())
@@ -37,7 +34,7 @@ def decoder_scale(A: np.ndarray, B: np.ndarray) -> tuple[float, float]:
 
 
 def axis_alignment(B: np.ndarray) -> np.ndarray:
-    """d times the inverse participation ratio of each row, d * sum_j bbar_ij^4. -> (n,)
+    """d times the inverse participation ratio of each row, d * sum_j bbar_ij^4 (docs/theory.md eq. (12)). -> (n,)
 
     1-sparse rows (aligned with a coordinate axis) give d; a uniformly random unit vector gives
     3d/(d + 2) ~ 3. Learned rows that are a random rotation sit at ~3, not at d.
@@ -47,12 +44,12 @@ def axis_alignment(B: np.ndarray) -> np.ndarray:
 
 
 def random_rotation_alignment(d: int) -> float:
-    """E[d sum_j u_j^4] for u uniform on the unit sphere of R^d: 3d/(d + 2)."""
+    """E[d sum_j u_j^4] for u uniform on the unit sphere of R^d: 3d/(d + 2) (docs/theory.md eq. (12))."""
     return 3 * d / (d + 2)
 
 
 def learned_allocation(B: np.ndarray, Sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The learned m_i of BRIEF section 5, to compare with the water-filling allocation.
+    """The learned m_i of docs/theory.md eq. (28), to compare with the water-filling allocation.
 
     U = unit-row version of B Sigma^{1/2} (n, d); M = U^T U (d, d); returns (eigenvalues of Sigma
     descending, diag(Q^T M Q)) with Q Sigma's eigenvectors in that order. sum of the result = n.

@@ -1,7 +1,10 @@
-"""One training run of the pipeline: from (data, trainer, d, r, seed, settings) to saved files.
+"""One training run of the pipeline: from a :class:`signae.runs.RunSpec` and its settings to a checked result.
 
-This is the function the Snakemake rule ``train`` calls (workflow/scripts/train.py); it is also what
-the tests and the benchmark call, so every path through the package trains the same way.
+This is what the Snakemake rules ``train`` and ``train_real`` call (workflow/scripts/train.py,
+train_real.py); the tests and the benchmark call it too, so every path through the package trains the
+same way. A result that cannot be right (a non-finite loss or weight, or a final loss above the trivial
+risk of predicting 0) raises :class:`TrainingDiverged`, naming the run and the config keys of its step
+sizes, before anything is saved.
 """
 
 from __future__ import annotations
@@ -9,66 +12,69 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from . import data, provenance, theory, train
+from .device import resolve_device
+from .runs import RunSpec, hidden_units
 
 
-def hidden_units(d: int, r: float) -> int:
-    """n = round(r d); an error if r d is not (close to) an integer, since r would then be misreported."""
-    n = int(round(r * d))
-    if n < 1 or abs(n - r * d) > 1e-9 * max(1.0, r * d):
-        raise ValueError(f"r * d must be a positive integer, got r = {r}, d = {d}; pick d divisible by 1/r")
-    return n
+class TrainingDiverged(RuntimeError):
+    """A trainer produced a result that cannot be right; nothing was saved."""
 
 
-def covariance_for(kind: str, d: int, spectrum_args: dict, seed: int) -> tuple[np.ndarray | None, np.ndarray]:
-    """(Sigma or None for isotropic, its eigenvalues descending) for the named data set."""
-    lam = data.spectrum(kind, d, **spectrum_args)
-    return (None if kind == "isotropic" else data.covariance(lam, seed)), lam
+#: The config keys that set each trainer's step sizes, named when a run diverges.
+STEP_KEYS = {
+    "pgd": "trainers.pgd.lr, trainers.pgd.lr_decoder (figure 4: covariance.pgd.lr)",
+    "tied": "trainers.tied.lr, trainers.tied.lr_beta",
+    "sample": "trainers.sample.lr, trainers.sample.sharpness",
+    "real": "realdata.trainer.lr, realdata.trainer.sharpness",
+}
 
 
-def run(
-    kind: str,
-    trainer: str,
-    d: int,
-    r: float,
-    seed: int,
-    settings: dict,
-    spectrum_args: dict | None = None,
-    covariance_seed: int = 0,
-    device: str = "auto",
-) -> tuple[train.TrainResult, dict]:
-    """Train one autoencoder. Returns the result and its metadata (everything needed to redo it)."""
-    dev = train.resolve_device(device)
-    n = hidden_units(d, r)
-    Sigma, lam = covariance_for(kind, d, spectrum_args or {}, covariance_seed)
+def check_result(result: train.TrainResult, spec: RunSpec, trivial: float) -> None:
+    """Refuse a result whose losses or weights are not finite, or whose final loss is not below the
+    trivial risk (the loss of predicting x_hat = 0: tr Sigma / d = 1 on Gaussian data)."""
+    keys = STEP_KEYS["real" if spec.real else spec.trainer]
+    bad = [name for name in ("losses", "B", "A") if not np.all(np.isfinite(getattr(result, name)))]
+    if not np.isfinite(result.final_loss):
+        bad.append("final_loss")
+    if bad:
+        raise TrainingDiverged(f"run {spec.stem}: non-finite {', '.join(bad)}; the training diverged. Lower the step "
+                               f"size ({keys}) and rerun; nothing was saved")
+    if not result.final_loss < trivial:
+        raise TrainingDiverged(f"run {spec.stem}: final loss {result.final_loss:.6g} is not below the trivial risk "
+                               f"{trivial:.6g} of predicting 0; the training failed. Check the step size ({keys}); "
+                               f"nothing was saved")
+
+
+def run(spec: RunSpec, settings: dict, spectrum_args: dict | None = None, covariance_seed: int = 0,
+        device: str = "auto") -> tuple[train.TrainResult, dict]:
+    """Train one autoencoder on Gaussian data. Returns the checked result and its metadata."""
+    dev = resolve_device(device)
+    d, n = spec.d, spec.n
+    Sigma, lam = data.gaussian_covariance(spec.source, d, spectrum_args or {}, covariance_seed)
     s = dict(settings)
-    if trainer == "pgd":
+    if spec.trainer == "pgd":
         res = train.projected_gd(d, n, s["steps"], lr=s["lr"], decoder=s["decoder"], lr_decoder=s["lr_decoder"],
-                                 seed=seed, Sigma=Sigma, device=dev)
-    elif trainer == "tied":
+                                 seed=spec.seed, Sigma=Sigma, device=dev)
+    elif spec.trainer == "tied":
         if Sigma is not None:
-            raise ValueError("the weight-tied trainer is defined for isotropic data only (BRIEF section 4)")
-        res = train.tied_gd(d, n, s["steps"], lr=s["lr"], lr_beta=s["lr_beta"], seed=seed, device=dev)
-    elif trainer == "sample":
+            raise ValueError("the weight-tied trainer is defined for isotropic data only (docs/theory.md, "
+                             "weight-tied decoder)")
+        res = train.tied_gd(d, n, s["steps"], lr=s["lr"], lr_beta=s["lr_beta"], seed=spec.seed, device=dev)
+    else:
         res = train.sample_gd(d, n, s["steps"], batch=s["batch"], lr=s["lr"], sharpness=tuple(s["sharpness"]),
-                              fit_samples=s["fit_samples_per_unit"] * n, seed=seed, Sigma=Sigma, device=dev,
+                              fit_samples=s["fit_samples_per_unit"] * n, seed=spec.seed, Sigma=Sigma, device=dev,
                               estimator=s.get("estimator", "tanh"))
-    else:
-        raise ValueError(f"unknown trainer {trainer!r}; choose pgd, tied or sample")
-    rate = n / d
-    if kind == "isotropic":
-        predicted = theory.optimal_risk(rate)
-    else:
-        predicted = theory.water_filling(lam, n).risk
+    check_result(res, spec, trivial=float(lam.sum()) / d)
+    predicted = theory.optimal_risk(n / d) if Sigma is None else theory.water_filling(lam, n).risk
     meta = {
-        "data": kind,
-        "trainer": trainer,
+        "source": spec.source,
+        "trainer": spec.trainer,
         "d": d,
         "n": n,
-        "r": rate,
-        "seed": seed,
+        "r": n / d,
+        "seed": spec.seed,
         "settings": s,
         "spectrum": spectrum_args or {},
         "covariance_seed": covariance_seed if Sigma is not None else None,
@@ -83,54 +89,24 @@ def run(
     return res, meta
 
 
-def save(result: train.TrainResult, meta: dict, npz_path: str | Path, json_path: str | Path) -> None:
-    """Weights and curve as .npz, metadata as .json (the .npz's SHA-256 is recorded in the .json)."""
-    np.savez(
-        npz_path,
-        steps=result.steps,
-        losses=result.losses,
-        B_init=result.B_init,
-        B=result.B,
-        A=result.A,
-        final_loss=np.float64(result.final_loss),
-    )
-    provenance.write_json(json_path, {**meta, "weights_sha256": provenance.sha256_file(npz_path)})
-
-
-def set_threads(threads: int, deterministic: bool = False) -> None:
-    """torch's CPU threads for this job and, if asked, deterministic GPU kernels.
-
-    On the CPU the same seed and thread count already give bit-identical results. On a GPU some kernels
-    (atomics in reductions, cuBLAS workspaces) are nondeterministic; ``deterministic`` turns on
-    torch.use_deterministic_algorithms and the cuBLAS workspace setting PyTorch documents for it
-    (CUBLAS_WORKSPACE_CONFIG=:4096:8), at some cost in speed. PyTorch's caveat applies: results are then
-    reproducible on the same GPU model, driver and library versions, not across them.
-    """
-    import os
-
-    torch.set_num_threads(max(1, int(threads)))
-    if deterministic:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True)
-        torch.backends.cudnn.benchmark = False
-
-
-def run_real(npz_path: str | Path, json_path: str | Path, dataset: str, variant: str, r: float, seed: int,
-             settings: dict, device: str = "auto") -> tuple[train.TrainResult, dict]:
-    """Train on a preprocessed real data set (signae.realdata.train_sample); loss on the test split."""
+def run_real(spec: RunSpec, npz_path: str | Path, json_path: str | Path, settings: dict,
+             device: str = "auto") -> tuple[train.TrainResult, dict]:
+    """Train on a preprocessed real data set (signae.realdata.SplitSource); loss on the test split."""
     from . import realdata
 
-    dev = train.resolve_device(device)
+    dev = resolve_device(device)
     prep = realdata.load_prepared(npz_path, json_path)
     d = prep.x_train.shape[1]
-    n = realdata.hidden_units(r, d)
-    res, _ = realdata.train_sample(prep, n, settings["steps"], settings["batch"], settings["lr"],
-                                   tuple(settings["sharpness"]), seed, dev,
-                                   estimator=settings.get("estimator", "tanh"))
-    predicted = realdata.prediction(variant, prep.eigenvalues, n)
+    n = hidden_units(spec.r, d)
+    res = realdata.train_sample(prep, n, settings["steps"], settings["batch"], settings["lr"],
+                                tuple(settings["sharpness"]), spec.seed, dev,
+                                estimator=settings.get("estimator", "tanh"))
+    trivial = float(np.mean(np.sum(prep.x_test.astype(np.float64) ** 2, axis=1))) / d
+    check_result(res, spec, trivial)
+    predicted = realdata.prediction(spec.variant, prep.eigenvalues, n)
     meta = {
-        "data": dataset, "variant": variant, "trainer": "sample", "d": d, "n": n, "r": n / d, "r_asked": r,
-        "seed": seed, "settings": dict(settings),
+        "source": spec.source, "variant": spec.variant, "trainer": "sample", "d": d, "n": n, "r": n / d,
+        "r_asked": spec.r, "seed": spec.seed, "settings": dict(settings),
         "preprocessing": {k: v for k, v in prep.info.items() if k != "eigenvalues"},
         "final_loss": res.final_loss, "train_loss": res.extra["train_loss"], "predicted_loss": predicted,
         "wall_time_s": res.wall_time_s, "versions": provenance.package_versions(),

@@ -1,4 +1,5 @@
-"""One function per figure (BRIEF section 7), one shared style. Each reads only its tidy table.
+"""One function per figure, one shared style. Each reads only its tidy table (signae.tables), never a result
+or a formula; the figure registry (signae.figures) says which function draws which figure.
 
 Every function writes the same figure as PDF and PNG: ``plot_figN(table, pdf_path, png_path)``.
 """
@@ -111,8 +112,6 @@ def plot_fig2(table: pd.DataFrame, pdf_path, png_path) -> None:
 
 def plot_fig3(table: pd.DataFrame, pdf_path, png_path) -> None:
     """Spectra at init (with MP density) and after training; decoder scale vs beta(r); axis alignment."""
-    from .theory import optimal_decoder_scale
-
     apply_style()
     spec = table[table.panel == "spectrum"]
     rates = sorted(spec.r.unique())
@@ -141,8 +140,8 @@ def plot_fig3(table: pd.DataFrame, pdf_path, png_path) -> None:
             ax.legend(handles=handles, fontsize=7)
     ax = bottom[0]
     scale = table[table.panel == "decoder_scale"]
-    grid = np.geomspace(min(scale.r.min(), 0.25), max(scale.r.max(), 4), 200)
-    ax.plot(grid, [optimal_decoder_scale(r) for r in grid], color="black", label="beta(r)")
+    curve = table[table.panel == "beta_curve"].sort_values("r")
+    ax.plot(curve.r, curve.value, color="black", label="beta(r)")
     for k, (trainer, grp) in enumerate(scale.groupby("trainer")):
         ax.plot(grp.r, grp.value, MARKERS[k], ms=9 - 4 * k, mfc="none" if k == 0 else COLORS[trainer],
                 color=COLORS[trainer], label=_label(trainer))

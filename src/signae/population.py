@@ -1,4 +1,5 @@
-"""Exact population risk of x_hat = A sign(B x) for Gaussian data (BRIEF section 2).
+"""Exact population risk of x_hat = A sign(B x) for Gaussian data (docs/theory.md, "Model and exact
+population risk").
 
 For x ~ N(0, Sigma) Grothendieck's identity gives every moment the loss needs in closed form, so the
 risk, the optimal decoder and (through autograd) the exact population gradient are available at any
@@ -14,23 +15,20 @@ import math
 
 import torch
 
+from .linalg import unit_rows
+
 #: Off-diagonal entries of the correlation matrix are clamped to [-1 + eps, 1 - eps] before arcsin,
-#: whose slope is infinite at +-1 (BRIEF section 2). 1e-7 bounds the slope by ~2.2e3.
+#: whose slope is infinite at +-1 (docs/theory.md eq. (2)). 1e-7 bounds the slope by ~2.2e3.
 ARCSIN_EPS = 1e-7
 
 SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
-
-
-def normalize_rows(B: torch.Tensor) -> torch.Tensor:
-    """Bbar: B with unit-norm rows. sign(Bx) depends only on these directions. (n, d) -> (n, d)."""
-    return B / B.norm(dim=1, keepdim=True)
 
 
 def arcsin_correlation(C: torch.Tensor) -> torch.Tensor:
     """(2/pi)^-1 E[sign(u_i) sign(u_j)] for u ~ N(0, C) with unit diagonal: entrywise arcsin(C).
 
     The diagonal is the constant pi/2 and is not differentiated through arcsin; off-diagonal
-    entries are clamped away from +-1. (n, n) -> (n, n).
+    entries are clamped away from +-1 (docs/theory.md eq. (2)). (n, n) -> (n, n).
     """
     eye = torch.eye(C.shape[0], dtype=C.dtype, device=C.device)
     off = (C * (1 - eye)).clamp(-1 + ARCSIN_EPS, 1 - ARCSIN_EPS)
@@ -44,13 +42,13 @@ class SecondMoments:
     gram:  E[s s^T] / (2/pi)     = arcsin(C)             (n, n)
     trace: tr(Sigma)
 
-    With Sigma = I these are Bbar^T and arcsin(Bbar Bbar^T) (BRIEF section 2).
+    With Sigma = I these are Bbar^T and arcsin(Bbar Bbar^T) (docs/theory.md eq. (2)).
     """
 
     def __init__(self, B: torch.Tensor, Sigma: torch.Tensor | None = None):
         d = B.shape[1]
         if Sigma is None:
-            Bbar = normalize_rows(B)  # (n, d)
+            Bbar = unit_rows(B)  # (n, d)
             self.cross = Bbar.T  # (d, n)
             self.gram = arcsin_correlation(Bbar @ Bbar.T)  # (n, n)
             self.trace = float(d)
@@ -67,10 +65,10 @@ class SecondMoments:
         """The same moments from the whitened encoder V = B Sigma^{1/2} (n, d), root = Sigma^{1/2}.
 
         sign(Bx) = sign(V z) with z = Sigma^{-1/2} x white, so D = diag(V V^T), C = Vbar Vbar^T and
-        Sigma B^T D^{-1/2} = Sigma^{1/2} Vbar^T (BRIEF section 5). root None means Sigma = I.
+        Sigma B^T D^{-1/2} = Sigma^{1/2} Vbar^T (docs/theory.md eq. (17)). root None means Sigma = I.
         """
         mom = cls.__new__(cls)
-        Vbar = normalize_rows(V)  # (n, d)
+        Vbar = unit_rows(V)  # (n, d)
         mom.cross = Vbar.T if root is None else root @ Vbar.T  # (d, n)
         mom.gram = arcsin_correlation(Vbar @ Vbar.T)  # (n, n)
         mom.trace = float(V.shape[1]) if root is None else float((root * root).sum())  # tr(Sigma)
@@ -78,7 +76,8 @@ class SecondMoments:
 
 
 def risk(A: torch.Tensor, B: torch.Tensor, Sigma: torch.Tensor | None = None) -> torch.Tensor:
-    """R(A, B) = E||x - A sign(Bx)||^2 / d, exactly (BRIEF section 2, general-covariance form).
+    """R(A, B) = E||x - A sign(Bx)||^2 / d, exactly: docs/theory.md eq. (3), and its isotropic
+    form docs/theory.md eq. (4) when Sigma is None.
 
     R = (1/d)[tr Sigma - 2 sqrt(2/pi) tr(A K^T) + (2/pi) tr(A arcsin(C) A^T)], K = Sigma B^T D^-1/2.
     """
@@ -86,7 +85,7 @@ def risk(A: torch.Tensor, B: torch.Tensor, Sigma: torch.Tensor | None = None) ->
 
 
 def risk_from_moments(A: torch.Tensor, mom: SecondMoments, d: int) -> torch.Tensor:
-    """R(A, B) from the encoder's SecondMoments; A is (d, n)."""
+    """R(A, B) from the encoder's SecondMoments (docs/theory.md eq. (3)); A is (d, n)."""
     linear = (A * mom.cross).sum()  # tr(A K^T)
     quadratic = ((A @ mom.gram) * A).sum()  # tr(A arcsin(C) A^T)
     return (mom.trace - 2 * SQRT_2_OVER_PI * linear + (2 / math.pi) * quadratic) / d
@@ -107,34 +106,38 @@ def _factorised(info: torch.Tensor) -> bool:
 
 
 def optimal_decoder(B: torch.Tensor, Sigma: torch.Tensor | None = None) -> torch.Tensor:
-    """A*(B) = sqrt(pi/2) K arcsin(C)^{-1}, the least-squares decoder for a fixed encoder. -> (d, n)."""
+    """A*(B) = sqrt(pi/2) K arcsin(C)^{-1}, the least-squares decoder for a fixed encoder
+    (docs/theory.md eq. (5)). -> (d, n)."""
     mom = SecondMoments(B, Sigma)
     return math.sqrt(math.pi / 2) * _solve_gram(mom.gram, mom.cross.T).T
 
 
 def encoder_risk(B: torch.Tensor, Sigma: torch.Tensor | None = None) -> torch.Tensor:
-    """R(A*(B), B) = (1/d)[tr Sigma - tr(K arcsin(C)^{-1} K^T)], the risk of B with its best decoder."""
+    """R(A*(B), B) = (1/d)[tr Sigma - tr(K arcsin(C)^{-1} K^T)], the risk of B with its best decoder
+    (docs/theory.md eq. (6))."""
     return encoder_risk_from_moments(SecondMoments(B, Sigma), B.shape[1])
 
 
 def whitened_encoder_risk(V: torch.Tensor, root: torch.Tensor) -> torch.Tensor:
-    """encoder_risk of B = V Sigma^{-1/2}, computed from V (n, d) and root = Sigma^{1/2} (d, d)."""
+    """encoder_risk of B = V Sigma^{-1/2}, computed from V (n, d) and root = Sigma^{1/2} (d, d)
+    (docs/theory.md eq. (17))."""
     return encoder_risk_from_moments(SecondMoments.whitened(V, root), V.shape[1])
 
 
 def encoder_risk_from_moments(mom: SecondMoments, d: int) -> torch.Tensor:
-    """R(A*(B), B) from the encoder's SecondMoments."""
+    """R(A*(B), B) from the encoder's SecondMoments (docs/theory.md eq. (6))."""
     explained = (mom.cross.T * _solve_gram(mom.gram, mom.cross.T)).sum()  # tr(K S^-1 K^T)
     return (mom.trace - explained) / d
 
 
 def tied_risk(beta: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
-    """Risk of the weight-tied model A = beta Bbar^T on x ~ N(0, I_d) (BRIEF section 4)."""
-    return risk(beta * normalize_rows(B).T, B)
+    """Risk of the weight-tied model A = beta Bbar^T on x ~ N(0, I_d) (docs/theory.md eq. (7))."""
+    return risk(beta * unit_rows(B).T, B)
 
 
 def encoder_risk_and_grad(V: torch.Tensor, Sigma: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """R(A*(B), B) and its gradient with respect to a unit-row whitened encoder V, in closed form.
+    """R(A*(B), B) and its gradient with respect to a unit-row whitened encoder V, in closed form
+    (docs/theory.md eq. (18)).
 
     V: (n, d) with unit rows (V = B Sigma^{1/2}; V = Bbar for Sigma = I). Sigma: (d, d) or None (I).
     With G = V V^T, S = arcsin(G) (unit diagonal kept at pi/2), W = S^{-1} V and

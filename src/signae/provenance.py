@@ -1,12 +1,15 @@
-"""What produced a result: versions, device, host, time (DEVELOPERS.md, "Reproducible")."""
+"""What produced a result: versions, device, host, time, checksums (docs/reproducibility.md)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import json
+import os
 import platform
 import sys
+import traceback
 from importlib import metadata
 from pathlib import Path
 
@@ -43,9 +46,33 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
+@contextlib.contextmanager
+def job_log(path: str | Path):
+    """Send a workflow job's prints and its traceback, if it fails, to its log file (then re-raise)."""
+    with open(path, "w") as log:
+        out, err = sys.stdout, sys.stderr
+        sys.stdout = sys.stderr = log
+        try:
+            yield log
+        except BaseException:
+            traceback.print_exc(file=log)
+            raise
+        finally:
+            sys.stdout, sys.stderr = out, err
+
+
 def now_utc() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 def write_json(path: str | Path, obj: dict) -> None:
-    Path(path).write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+    """Write obj as JSON, atomically (temporary name, then rename). A non-finite number (NaN, inf) is an
+    error naming the file: it is not valid JSON and no result may hold one."""
+    path = Path(path)
+    try:
+        text = json.dumps(obj, indent=2, sort_keys=True, default=str, allow_nan=False) + "\n"
+    except ValueError as err:
+        raise ValueError(f"refusing to write {path}: it would hold a non-finite number ({err})") from err
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)

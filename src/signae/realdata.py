@@ -25,8 +25,8 @@ import numpy as np
 import torch
 
 from . import theory
-from .train import TrainResult, _host, fit_decoder, gaussian_init, sharpening, surrogate_loss
-from . import population as pop
+from .linalg import haar_rotation, unit_rows
+from .train import TrainResult, fit_decoder, fit_on_samples, gaussian_init
 
 GREY = np.array([0.299, 0.587, 0.114])  # ITU-R 601 luma weights
 
@@ -56,7 +56,7 @@ class Prepared:
 
 
 def flatten(images: np.ndarray, grayscale: bool) -> np.ndarray:
-    """uint8 images (N, H, W) or (N, H, W, 3) -> (N, pixels) float64 in [0, 1]."""
+    """uint8 images (N, H, W) or (N, H, W, 3) -> (N, pixels) float64 in [0, 1]. (docs/theory.md eq. (29))"""
     x = images.astype(np.float64) / 255.0
     if grayscale and x.ndim == 4:
         x = x @ GREY
@@ -65,7 +65,7 @@ def flatten(images: np.ndarray, grayscale: bool) -> np.ndarray:
 
 def preprocess(x_train_raw: np.ndarray, x_test_raw: np.ndarray, variant: str, floor: float,
                grayscale: bool = False) -> Prepared:
-    """Fit the preprocessing on the training split, apply it to both (BRIEF section 6)."""
+    """Fit the preprocessing on the training split, apply it to both (BRIEF section 6). (docs/theory.md eq. (29))"""
     if variant not in ("unwhitened", "whitened"):
         raise ValueError(f"variant must be 'unwhitened' or 'whitened', got {variant!r}")
     xtr, xte = flatten(x_train_raw, grayscale), flatten(x_test_raw, grayscale)
@@ -115,27 +115,24 @@ def load_prepared(npz_path, json_path) -> Prepared:
                                          "pixel_map", "pixel_mean")), info)
 
 
-def hidden_units(r: float, d: int) -> int:
-    """n = round(r d), at least 1: on real data d is the data's own (pixels kept or whitened directions),
-    so r d is rarely an integer and the realised rate n / d is what every table reports."""
-    return max(1, int(round(r * d)))
-
-
 def prediction(variant: str, eigenvalues: np.ndarray, n: int) -> float:
-    """The Gaussian theory a variant is compared with (BRIEF section 6): R*(n/d) once whitened,
+    """The Gaussian theory a variant is compared with (BRIEF section 6): R*(n/d) once whitened, (docs/theory.md eq. (30))
     water-filling on the training spectrum otherwise."""
     if variant == "whitened":
         return float(theory.optimal_risk(n / len(eigenvalues)))
     return theory.water_filling(eigenvalues, n).risk
 
 
-def least_squares_decoder(F: torch.Tensor, X: torch.Tensor, chunk: int = 16384) -> torch.Tensor:
-    """A = X^T F (F^T F)^{-1} from features F (N, n) and targets X (N, d), in chunks. -> (d, n)."""
-    return fit_decoder((F[i:i + chunk], X[i:i + chunk]) for i in range(0, F.shape[0], chunk))
+def sign_decoder(V: torch.Tensor, Z: torch.Tensor, X: torch.Tensor, chunk: int = 16384) -> torch.Tensor:
+    """Least-squares decoder A = X^T F (F^T F)^{-1} of the true-sign features F = sign(Z V^T) of a split. (docs/theory.md eq. (23))
+
+    V (n, k) encoder in whitened coordinates, Z (N, k) its inputs, X (N, d) the targets. -> (d, n).
+    """
+    return fit_decoder((torch.sign(Z[i:i + chunk] @ V.T), X[i:i + chunk]) for i in range(0, Z.shape[0], chunk))
 
 
 def test_loss(A: torch.Tensor, V: torch.Tensor, Z: torch.Tensor, X: torch.Tensor, chunk: int = 16384) -> float:
-    """mean ||x - A sign(V z)||^2 / d over a split, true sign. V (n, k), Z (N, k), X (N, d)."""
+    """mean ||x - A sign(V z)||^2 / d over a split, true sign. V (n, k), Z (N, k), X (N, d). (docs/theory.md eq. (1))"""
     total = 0.0
     for i in range(0, Z.shape[0], chunk):
         s = torch.sign(Z[i:i + chunk] @ V.T).double()
@@ -144,7 +141,7 @@ def test_loss(A: torch.Tensor, V: torch.Tensor, Z: torch.Tensor, X: torch.Tensor
 
 
 def designed_encoder(eigenvalues: np.ndarray, kept: int, n: int, seed: int) -> np.ndarray:
-    """The training-free encoder of BRIEF section 6, in whitened coordinates. -> V (n, kept), unit rows.
+    """The training-free encoder of BRIEF section 6, in whitened coordinates. -> V (n, kept), unit rows. (docs/theory.md eq. (31))
 
     Water-filling allocation m_i on the kept spectrum, U = W diag(sqrt(m)) with W (n, kept) having
     orthonormal columns over the active directions (a Haar rotation), rows then normalised.
@@ -152,9 +149,7 @@ def designed_encoder(eigenvalues: np.ndarray, kept: int, n: int, seed: int) -> n
     lam = np.asarray(eigenvalues[:kept], dtype=float)
     m = theory.water_filling(lam, n).allocation  # (kept,)
     active = int(np.sum(m > 0))  # <= min(n, kept): water-filling keeps at most n directions
-    rng = np.random.default_rng(seed)
-    H, R = np.linalg.qr(rng.standard_normal((n, n)))
-    H = H * np.sign(np.diag(R))  # (n, n) Haar rotation
+    H = haar_rotation(n, seed)  # (n, n)
     W = np.zeros((n, kept))
     W[:, :active] = H[:, :active]  # orthonormal columns on the active directions
     U = W * np.sqrt(m)
@@ -163,60 +158,66 @@ def designed_encoder(eigenvalues: np.ndarray, kept: int, n: int, seed: int) -> n
     return U
 
 
+class SplitSource:
+    """The rows of a preprocessed training split as the batch source of :func:`signae.train.fit_on_samples`.
+
+    The encoder V (n, k) acts on the whitened coordinates z of the k kept directions and starts as a
+    Gaussian encoder in the variant's own coordinates (B with N(0, 1) entries in x-space, so
+    V = B Sigma^{1/2} restricted to the kept directions); batches are rows drawn uniformly with
+    replacement. The recorded curve is the true-sign loss with the least-squares decoder on a fixed
+    evaluation batch (the first ``eval_rows`` training rows); the final decoder is the least-squares
+    fit on the whole training split, and the final loss is the test-split loss.
+    """
+
+    def __init__(self, prep: Prepared, device: torch.device, eval_rows: int = 8192):
+        self.prep, self.device = prep, device
+        self.d = prep.x_train.shape[1]
+        self.lambda_max = float(prep.eigenvalues[0])
+        self.X = torch.as_tensor(prep.x_train, device=device)  # (N, d)
+        self.Z = torch.as_tensor(prep.z_train, device=device)  # (N, k)
+        self.basis = torch.as_tensor(prep.encoder_basis, dtype=torch.float32, device=device)  # (d, k): x -> z
+        self.eval_rows = min(eval_rows, self.Z.shape[0])
+
+    def init_encoder(self, n: int, seed: int) -> torch.Tensor:
+        root_k = torch.as_tensor(np.linalg.pinv(self.prep.encoder_basis), dtype=torch.float32,
+                                 device=self.device)  # (k, d): z -> x
+        B0 = gaussian_init(n, self.d, seed, self.device, torch.float32)  # Gaussian rows in x-space
+        return unit_rows(B0 @ root_k.T)  # (n, k): B x = B root_k^T z
+
+    def batch(self, k: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = torch.randint(0, self.Z.shape[0], (k,), generator=g, device=self.device)
+        return self.Z[idx], self.X[idx]
+
+    def to_x(self, V: torch.Tensor) -> torch.Tensor:
+        return unit_rows(V @ self.basis.T)  # (n, d) encoder in x-space: sign(B x) = sign(V z)
+
+    def risk(self, V: torch.Tensor) -> torch.Tensor:
+        Z, X = self.Z[: self.eval_rows], self.X[: self.eval_rows]
+        Vd = V.detach()
+        A = sign_decoder(Vd, Z, X)
+        return torch.as_tensor(test_loss(A, Vd, Z, X), dtype=torch.float64)
+
+    def finish(self, V: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, float, dict]:
+        A = sign_decoder(V, self.Z, self.X)
+        loss_test = test_loss(A, V, torch.as_tensor(self.prep.z_test, device=self.device),
+                              torch.as_tensor(self.prep.x_test, device=self.device))
+        return A, loss_test, {"train_loss": test_loss(A, V, self.Z, self.X)}
+
+
 def train_sample(prep: Prepared, n: int, steps: int, batch: int, lr: float, sharpness: tuple[float, float],
                  seed: int, device: torch.device, record_every: int = 10, ridge: float = 1e-3,
-                 estimator: str = "tanh") -> tuple[TrainResult, dict]:
-    """Sample-based training on a real training split (the trainer of signae.train.sample_gd).
-
-    The encoder V (n, k) acts on whitened inputs z; it starts as a Gaussian encoder in the variant's own
-    coordinates (B ~ N(0, 1) entries in x-space, so V = B Sigma^{1/2} restricted to the kept directions).
-    Each step: a random batch of training rows; features tanh(s Vbar z) (or sign with tanh's gradient,
-    estimator="ste", see signae.train.surrogate_loss); decoder = batch least squares
-    to x; step V by lr_t * d / lambda_max along the gradient, lr_t cosine-decayed; rows renormalised.
-    The returned decoder is the least-squares fit of true-sign features on the whole training split.
-    The recorded curve is the training-batch surrogate loss (no closed form exists for real data).
-    """
-    d = prep.x_train.shape[1]
-    Xtr = torch.as_tensor(prep.x_train, device=device)
-    Ztr = torch.as_tensor(prep.z_train, device=device)
-    root_k = torch.as_tensor(np.linalg.pinv(prep.encoder_basis), dtype=torch.float32, device=device)  # (k, d): z -> x
-    B0 = gaussian_init(n, d, seed, device, torch.float32)  # Gaussian rows in x-space
-    V = pop.normalize_rows(B0 @ root_k.T).requires_grad_()  # (n, k), k kept directions: B x = B root_k^T z
-    V_init = _host(V)
-    step = lr * d / float(prep.eigenvalues[0])
-    g = torch.Generator(device=device).manual_seed(seed + 1)
-    rec_steps, rec_losses = [], []
-    t0 = time.perf_counter()
-    for it in range(steps):
-        s, decay = sharpening(it, steps, sharpness)
-        idx = torch.randint(0, Ztr.shape[0], (batch,), generator=g, device=device)
-        loss = surrogate_loss(Ztr[idx], Xtr[idx], V, s, ridge, estimator)
-        (gV,) = torch.autograd.grad(loss, V)
-        with torch.no_grad():
-            V -= decay * step * gV
-            V.copy_(pop.normalize_rows(V))
-        if it % record_every == 0 or it == steps - 1:
-            rec_steps.append(it)
-            rec_losses.append(loss.detach())
-    with torch.no_grad():
-        Vd = V.detach()
-        A = least_squares_decoder(torch.sign(Ztr @ Vd.T), Xtr)
-        loss_test = test_loss(A, Vd, torch.as_tensor(prep.z_test, device=device),
-                              torch.as_tensor(prep.x_test, device=device))
-        loss_train = test_loss(A, Vd, Ztr, Xtr)
-    wall = time.perf_counter() - t0
-    basis = torch.as_tensor(prep.encoder_basis, dtype=torch.float32, device=device)
-    B = _host(pop.normalize_rows(Vd @ basis.T))  # (n, d) encoder in x-space: sign(B x) = sign(V z)
-    res = TrainResult(np.asarray(rec_steps), _host(torch.stack(rec_losses)), V_init, B, _host(A), loss_test, wall,
-                      {"train_loss": loss_train})
-    return res, {"V": _host(Vd)}
+                 estimator: str = "tanh") -> TrainResult:
+    """Sample-based training on a real training split: :func:`signae.train.fit_on_samples` on a (docs/theory.md eq. (21))
+    :class:`SplitSource`; final loss on the test split, ``extra["train_loss"]`` on the training split."""
+    return fit_on_samples(SplitSource(prep, device), n, steps, batch=batch, lr=lr, sharpness=sharpness, seed=seed,
+                          record_every=record_every, ridge=ridge, estimator=estimator)
 
 
 def evaluate_designed(prep: Prepared, n: int, seed: int, device: torch.device) -> tuple[float, float]:
-    """(test loss, train loss) of the designed encoder with its least-squares decoder."""
+    """(test loss, train loss) of the designed encoder with its least-squares decoder. (docs/theory.md eq. (31))"""
     k = prep.z_train.shape[1]
     V = torch.as_tensor(designed_encoder(prep.eigenvalues, k, n, seed), dtype=torch.float32, device=device)
     Ztr, Xtr = torch.as_tensor(prep.z_train, device=device), torch.as_tensor(prep.x_train, device=device)
-    A = least_squares_decoder(torch.sign(Ztr @ V.T), Xtr)
+    A = sign_decoder(V, Ztr, Xtr)
     te = test_loss(A, V, torch.as_tensor(prep.z_test, device=device), torch.as_tensor(prep.x_test, device=device))
     return te, test_loss(A, V, Ztr, Xtr)

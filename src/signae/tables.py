@@ -1,8 +1,9 @@
-"""The tidy tables behind figures 1-4 (BRIEF section 7): one row per plotted point.
+"""The tidy tables behind the figures: one row per plotted point, with the theory's value beside it.
 
-Each builder reads run files (the .json metadata and .npz weights written by
-:func:`signae.experiment.save`) and evaluates the theory; plotting (signae.plotting) and the claims
-table (signae.claims) read only these tables, so no figure ever retrains.
+Each builder reads run files through :func:`signae.runs.load` (which checks the weights against their
+recorded SHA-256) and evaluates the theory; plotting (signae.plotting) and the claims table
+(signae.claims) read only these tables, so no figure ever retrains and nothing downstream recomputes a
+formula. The builders' keyword arguments are the input names of the figure registry (signae.figures).
 """
 
 from __future__ import annotations
@@ -13,16 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import evaluate, realdata, theory, universality
-from .experiment import covariance_for
-
-
-def load_run(json_path: str | Path) -> tuple[dict, dict]:
-    """(metadata, arrays) of one run; arrays are loaded from the .npz beside the .json."""
-    meta = json.loads(Path(json_path).read_text())
-    with np.load(str(json_path)[: -len(".json")] + ".npz") as z:
-        arrays = {k: z[k] for k in z.files}
-    return meta, arrays
+from . import data, evaluate, realdata, theory, universality
+from .runs import hidden_units, load
 
 
 def theory_grid(r_values, points: int = 200) -> np.ndarray:
@@ -33,8 +26,10 @@ def theory_grid(r_values, points: int = 200) -> np.ndarray:
     return np.unique(np.concatenate([grid, extra]))
 
 
-def limit_table(run_jsons, untrained_csv: str | Path, r_values) -> pd.DataFrame:
-    """Figure 1: theory curves vs r, trained markers (one row per run), simulated untrained encoders."""
+def limit_table(runs, untrained: str | Path, r) -> pd.DataFrame:
+    """Figure 1: theory curves vs r, trained markers (one row per run) and simulated untrained encoders,
+    each with its prediction (R*(r), or the Marchenko-Pastur risk for the untrained encoders)."""
+    run_jsons, untrained_csv, r_values = runs, untrained, r
     rows = []
     for r in theory_grid(r_values):
         for series, value in (
@@ -45,22 +40,22 @@ def limit_table(run_jsons, untrained_csv: str | Path, r_values) -> pd.DataFrame:
         ):
             rows.append({"series": series, "kind": "theory", "r": r, "d": None, "seed": None, "loss": value})
     for path in run_jsons:
-        meta, _ = load_run(path)
+        meta, _ = load(path)
         rows.append({"series": meta["trainer"], "kind": "trained", "r": meta["r"], "d": meta["d"],
-                     "seed": meta["seed"], "loss": meta["final_loss"]})
+                     "seed": meta["seed"], "loss": meta["final_loss"], "predicted": theory.optimal_risk(meta["r"])})
     sim = pd.read_csv(untrained_csv)
     for rec in sim.to_dict("records"):
         rows.append({"series": "untrained (simulated)", "kind": "simulated", "r": rec["r"], "d": rec["d"],
-                     "seed": rec["seed"], "loss": rec["loss"]})
+                     "seed": rec["seed"], "loss": rec["loss"], "predicted": theory.marchenko_pastur_risk(rec["r"])})
     df = pd.DataFrame(rows)
     return df.astype({"d": "Int64", "seed": "Int64"})
 
 
-def dynamics_table(run_jsons) -> pd.DataFrame:
+def dynamics_table(runs) -> pd.DataFrame:
     """Figure 2: the exact-risk curve of each run, with R*(r) beside every point."""
     rows = []
-    for path in run_jsons:
-        meta, arr = load_run(path)
+    for path in runs:
+        meta, arr = load(path)
         limit = theory.optimal_risk(meta["r"])
         for step, loss in zip(arr["steps"], arr["losses"]):
             rows.append({"series": meta["trainer"], "r": meta["r"], "d": meta["d"], "seed": meta["seed"],
@@ -68,74 +63,67 @@ def dynamics_table(run_jsons) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def features_table(feature_jsons, scale_jsons) -> pd.DataFrame:
-    """Figure 3: spectra at init and after training with the MP density, decoder scales, axis alignment.
+def features_table(features, scales) -> pd.DataFrame:
+    """Figure 3: spectra at init and after training with the MP density, decoder scales, axis alignment. (docs/theory.md eq. (11))
 
     panel spectrum:     one row per eigenvalue (series init / trained), predicted = 1 or r
     panel mp_density:   the Marchenko-Pastur density of the init spectrum (index = eigenvalue x)
     panel decoder_scale: fitted beta of every run (feature and scale runs), predicted beta(r)
     panel alignment:    d * IPR of every learned row, predicted 3d/(d+2)
+    panel beta_curve:   beta(r) on a grid spanning the runs' rates (index = r), drawn beside the fits
     """
     rows = []
-    for path in feature_jsons:
-        meta, arr = load_run(path)
+    for path in features:
+        meta, arr = load(path)
         r, d, seed, trainer = meta["r"], meta["d"], meta["seed"], meta["trainer"]
         target = r if r > 1 else 1.0
         for series, B in (("init", arr["B_init"]), ("trained", arr["B"])):
             for i, ev in enumerate(evaluate.frame_spectrum(B)):
                 rows.append({"panel": "spectrum", "series": series, "trainer": trainer, "r": r, "d": d,
                              "seed": seed, "index": i, "value": float(ev), "predicted": target})
-        for x, dens in zip(*mp_density(r)):
+        for x, dens in zip(*theory.marchenko_pastur_density(r)):
             rows.append({"panel": "mp_density", "series": "Marchenko-Pastur", "trainer": None, "r": r, "d": d,
                          "seed": None, "index": x, "value": dens, "predicted": None})
         for i, ipr in enumerate(evaluate.axis_alignment(arr["B"])):
             rows.append({"panel": "alignment", "series": "trained", "trainer": trainer, "r": r, "d": d,
                          "seed": seed, "index": i, "value": float(ipr),
                          "predicted": evaluate.random_rotation_alignment(d)})
-    for path in scale_jsons:
-        meta, arr = load_run(path)
+    rates = []
+    for path in scales:
+        meta, arr = load(path)
         beta, resid = evaluate.decoder_scale(arr["A"], arr["B"])
+        rates.append(meta["r"])
         rows.append({"panel": "decoder_scale", "series": meta["trainer"], "trainer": meta["trainer"],
                      "r": meta["r"], "d": meta["d"], "seed": meta["seed"], "index": resid, "value": beta,
                      "predicted": theory.optimal_decoder_scale(meta["r"])})
+    if rates:  # the plotted beta(r): at least r in [1/4, 4]
+        for r in np.geomspace(min(min(rates), 0.25), max(max(rates), 4), 200):
+            rows.append({"panel": "beta_curve", "series": "beta(r)", "trainer": None, "r": r, "d": None,
+                         "seed": None, "index": r, "value": theory.optimal_decoder_scale(r), "predicted": None})
     return pd.DataFrame(rows).astype({"d": "Int64", "seed": "Int64"})
 
 
-def mp_density(r: float, points: int = 200) -> tuple[np.ndarray, np.ndarray]:
-    """Density of the continuous part of the spectrum plotted in figure 3 at initialisation.
-
-    r <= 1: eigenvalues of Bbar Bbar^T (n x n) ~ MP with ratio r, mean 1.
-    r > 1:  eigenvalues of Bbar^T Bbar (d x d) = r * MP with ratio 1/r.
-    Returns (x, density) with the density normalised over the non-zero eigenvalues shown.
-    """
-    y = r if r <= 1 else 1 / r
-    scale = 1.0 if r <= 1 else r
-    a, b = (1 - np.sqrt(y)) ** 2, (1 + np.sqrt(y)) ** 2
-    x = np.linspace(a, b, points)[1:-1]
-    dens = np.sqrt((b - x) * (x - a)) / (2 * np.pi * y * x)
-    return x * scale, dens / scale
-
-
-def covariance_table(run_jsons, spectra: dict, d: int, covariance_seed: int) -> pd.DataFrame:
-    """Figure 4: loss vs r (water-filling, PCA, trained) and the allocation m_i, predicted vs learned.
+def covariance_table(runs, spectra: dict, d: int, covariance_seed: int) -> pd.DataFrame:
+    """Figure 4: loss vs r (water-filling, PCA, trained) and the allocation m_i, predicted vs learned. (docs/theory.md eq. (28))
 
     Eigenvalues that are equal (the blocks of the levels spectrum) span an eigenspace in which the
     allocation is not unique, so both allocations are averaged over each block of equal eigenvalues.
     """
     rows = []
+    run_jsons = runs
     r_values = sorted({json.loads(Path(p).read_text())["r"] for p in run_jsons})
     for kind, args in spectra.items():
-        _, lam = covariance_for(kind, d, args, covariance_seed)
+        _, lam = data.gaussian_covariance(kind, d, args, covariance_seed)
         for r in theory_grid(r_values, 60):
-            n = max(1, int(round(r * d)))
+            n = hidden_units(r, d)
             rows.append({"panel": "loss", "series": "water-filling", "spectrum": kind, "r": n / d, "d": d,
                          "seed": None, "loss": theory.water_filling(lam, n).risk})
             rows.append({"panel": "loss", "series": "PCA", "spectrum": kind, "r": n / d, "d": d,
                          "seed": None, "loss": theory.pca_risk_spectrum(lam, n / d)})
     for path in run_jsons:
-        meta, arr = load_run(path)
-        kind, r, seed = meta["data"], meta["r"], meta["seed"]
-        Sigma, lam = covariance_for(kind, d, spectra[kind], covariance_seed)
+        meta, arr = load(path)
+        kind, r, seed = meta["source"], meta["r"], meta["seed"]
+        Sigma, lam = data.gaussian_covariance(kind, d, spectra[kind], covariance_seed)
         rows.append({"panel": "loss", "series": meta["trainer"], "spectrum": kind, "r": r, "d": d,
                      "seed": seed, "loss": meta["final_loss"], "predicted": meta["predicted_loss"]})
         evals, learned = evaluate.learned_allocation(arr["B"], Sigma)
@@ -149,7 +137,7 @@ def covariance_table(run_jsons, spectra: dict, d: int, covariance_seed: int) -> 
 
 
 def block_average(eigenvalues: np.ndarray, values: np.ndarray, rtol: float = 1e-8) -> np.ndarray:
-    """values averaged over each run of (numerically) equal eigenvalues; both arrays descending-ordered."""
+    """values averaged over each run of (numerically) equal eigenvalues; both arrays descending-ordered. (docs/theory.md eq. (28))"""
     out = np.asarray(values, dtype=float).copy()
     lam = np.asarray(eigenvalues, dtype=float)
     start = 0
@@ -160,27 +148,28 @@ def block_average(eigenvalues: np.ndarray, values: np.ndarray, rtol: float = 1e-
     return out
 
 
-def universality_table(run_jsons, designed_csvs: dict, prep_jsons: dict, r_values, twins: dict) -> pd.DataFrame:
+def universality_table(runs, designed: dict, preps: dict, twins: dict, norms: dict, r) -> pd.DataFrame:
     """Figure 5: per (dataset, variant): theory vs r, trained test losses, designed-encoder test losses,
     and the Gaussian-twin diagnostics of signae.universality.
 
-    designed_csvs, prep_jsons: {(dataset, variant): path}; twins: {(dataset, variant): (gaussian_twin.csv,
-    norms.json)}. Theory: water-filling and PCA from the training spectrum (unwhitened), R*(r)
+    designed, preps, twins, norms: {(dataset, variant): path} of designed.csv, the variant's .json,
+    gaussian_twin.csv and norms.json. Theory: water-filling and PCA from the training spectrum (unwhitened), R*(r)
     (whitened, whose spectrum is flat by construction), and the prediction corrected for the spread
     of the images' norms (kind "theory", series "... norm-corrected"). Markers: kind "trained" and
     "designed" (test split of the images), kind "twin" (exact risks on N(0, Sigma_hat)).
     """
+    run_jsons, r_values = runs, r
     rows = []
-    for (dataset, variant), path in prep_jsons.items():
+    for (dataset, variant), path in preps.items():
         info = json.loads(Path(path).read_text())
         lam = np.asarray(info["eigenvalues"])
         d = int(info["d"])
         base = {"dataset": dataset, "variant": variant, "d": d, "seed": None}
-        twin_csv, norms_json = twins[(dataset, variant)]
+        twin_csv, norms_json = twins[(dataset, variant)], norms[(dataset, variant)]
         kappa = json.loads(Path(norms_json).read_text())["kappa"]
         name = "R*(r)" if variant == "whitened" else "water-filling"
         for r in theory_grid(r_values, 80):
-            n = realdata.hidden_units(r, d)
+            n = hidden_units(r, d)
             pred = realdata.prediction(variant, lam, n)
             if variant == "unwhitened":
                 rows.append({**base, "series": "PCA", "kind": "theory", "r": n / d,
@@ -188,7 +177,7 @@ def universality_table(run_jsons, designed_csvs: dict, prep_jsons: dict, r_value
             rows.append({**base, "series": name, "kind": "theory", "r": n / d, "loss": pred})
             rows.append({**base, "series": f"{name}, norm-corrected", "kind": "theory", "r": n / d,
                          "loss": float(universality.norm_corrected(pred, kappa)), "kappa": kappa})
-        des = pd.read_csv(designed_csvs[(dataset, variant)])
+        des = pd.read_csv(designed[(dataset, variant)])
         for rec in des.to_dict("records"):
             rows.append({**base, "series": "designed", "kind": "designed", "r": rec["r"], "seed": rec["seed"],
                          "loss": rec["loss"]})
@@ -197,7 +186,7 @@ def universality_table(run_jsons, designed_csvs: dict, prep_jsons: dict, r_value
                          "loss": rec["loss"], "predicted": rec["predicted"]})
     for path in run_jsons:
         meta = json.loads(Path(path).read_text())
-        rows.append({"dataset": meta["data"], "variant": meta["variant"], "d": meta["d"], "seed": meta["seed"],
+        rows.append({"dataset": meta["source"], "variant": meta["variant"], "d": meta["d"], "seed": meta["seed"],
                      "series": meta["trainer"], "kind": "trained", "r": meta["r"], "loss": meta["final_loss"],
                      "train_loss": meta["train_loss"], "predicted": meta["predicted_loss"]})
     return pd.DataFrame(rows).astype({"d": "Int64", "seed": "Int64"})
@@ -220,7 +209,7 @@ def reconstruction_table(images: dict, runs: dict, preps: dict, count: int) -> p
         originals = realdata.flatten(raw, prep_info["grayscale"])  # (count, pixels)
         versions = [(None, originals)]
         for path in run_list:
-            meta, arr = load_run(path)
+            meta, arr = load(path)
             x = prep.x_test[:count].astype(np.float64)  # (count, d)
             x_hat = np.sign(x @ arr["B"].T) @ arr["A"].T  # (count, d)
             versions.append((meta["r"], np.clip(x_hat @ prep.pixel_map + prep.pixel_mean, 0, 1)))

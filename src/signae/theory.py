@@ -1,4 +1,5 @@
-"""Scalar theory of the two-layer sign autoencoder (BRIEF sections 3 and 5).
+"""Scalar theory of the two-layer sign autoencoder (docs/theory.md, "The fundamental limit" and
+"General covariance").
 
 Everything here is a closed form or a one-dimensional integral: the fundamental limit R*(r),
 the optimal decoder scale beta(r), the reference curves drawn beside it (Shannon's distortion-rate
@@ -15,12 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import integrate
 
-#: c = pi/2 - 1: the self-interaction constant in arcsin(G) ~ G + c I (BRIEF section 3).
+#: c = pi/2 - 1: the self-interaction constant in arcsin(G) ~ G + c I (docs/theory.md eq. (8)).
 C_SIGN = math.pi / 2 - 1
 
 
 def optimal_risk(r: float | np.ndarray) -> float | np.ndarray:
-    """The fundamental limit R*(r) of BRIEF section 3 (sign activation, x ~ N(0, I_d), d -> inf).
+    """The fundamental limit R*(r), docs/theory.md eq. (9) (sign activation, x ~ N(0, I_d), d -> inf).
 
     R*(r) = 1 - 2r/pi for r <= 1, and c/(r + c) for r >= 1; continuous at r = 1.
     """
@@ -32,7 +33,7 @@ def optimal_risk(r: float | np.ndarray) -> float | np.ndarray:
 
 
 def optimal_decoder_scale(r: float) -> float:
-    """beta(r) of the optimal weight-tied decoder A = beta Bbar^T (BRIEF section 3).
+    """beta(r) of the optimal weight-tied decoder A = beta Bbar^T (docs/theory.md eq. (10)).
 
     sqrt(2/pi) for r <= 1 (orthogonal rows), sqrt(pi/2)/(r + c) for r > 1 (tight frame); the two
     agree at r = 1 because sqrt(pi/2)/(pi/2) = sqrt(2/pi).
@@ -43,17 +44,20 @@ def optimal_decoder_scale(r: float) -> float:
 
 
 def shannon_distortion(r: float | np.ndarray) -> float | np.ndarray:
-    """Shannon's distortion-rate function of a unit Gaussian source at r bits/coordinate: 2^(-2r)."""
+    """Shannon's distortion-rate function of a unit Gaussian source at r bits/coordinate: 2^(-2r)
+    (docs/theory.md eq. (13))."""
     return np.power(2.0, -2 * np.asarray(r, dtype=float))
 
 
 def pca_risk(r: float | np.ndarray) -> float | np.ndarray:
-    """Linear autoencoder (PCA) with n = r d real-valued hidden units, isotropic data: max(0, 1 - r)."""
+    """Linear autoencoder (PCA) with n = r d real-valued hidden units, isotropic data: max(0, 1 - r)
+    (docs/theory.md eq. (14))."""
     return np.maximum(0.0, 1 - np.asarray(r, dtype=float))
 
 
 def pca_risk_spectrum(eigenvalues: np.ndarray, r: float) -> float:
-    """PCA with n = r d units on a general spectrum: the variance left outside the top n directions / d.
+    """PCA with n = r d units on a general spectrum: the variance left outside the top n directions / d
+    (docs/theory.md eq. (25)).
 
     eigenvalues: (d,) eigenvalues of Sigma (any order).
     """
@@ -64,7 +68,7 @@ def pca_risk_spectrum(eigenvalues: np.ndarray, r: float) -> float:
 
 
 def marchenko_pastur_risk(r: float) -> float:
-    """Risk of an untrained Gaussian encoder with the optimal decoder A*(B), d -> inf (BRIEF section 3).
+    """Risk of an untrained Gaussian encoder with the optimal decoder A*(B), d -> inf (docs/theory.md eq. (15)).
 
     The rows of Bbar are i.i.d. uniform unit vectors, so Bbar^T Bbar (d x d) = r X with X following
     the Marchenko-Pastur law of ratio y = d/n = 1/r (mean 1), plus an atom at 0 of mass 1 - r when
@@ -89,7 +93,8 @@ def marchenko_pastur_risk(r: float) -> float:
 
 @dataclass(frozen=True)
 class WaterFilling:
-    """The water-filling solution of BRIEF section 5 for one spectrum and one rate.
+    """The water-filling solution for one spectrum and one rate: the allocation of docs/theory.md eq. (27)
+    and its risk, eq. (26).
 
     eigenvalues: (d,) eigenvalues of Sigma in descending order.
     allocation:  (d,) m_i >= 0, the eigenvalues of M = U^T U in Sigma's eigenbasis; sum = n.
@@ -106,7 +111,8 @@ class WaterFilling:
 
 
 def water_filling(eigenvalues: np.ndarray, n: int) -> WaterFilling:
-    """Optimal allocation m_i = (theta sqrt(lambda_i) - c)_+ with sum m_i = n (BRIEF section 5).
+    """Optimal allocation m_i = (theta sqrt(lambda_i) - c)_+ with sum m_i = n, docs/theory.md eq. (27);
+    its risk is docs/theory.md eq. (26).
 
     Tries every active set of the k leading directions, k = 1..min(n, d), solves for theta from the
     budget, keeps those whose allocations are all positive, and returns the one of least risk.
@@ -133,3 +139,19 @@ def water_filling(eigenvalues: np.ndarray, n: int) -> WaterFilling:
             best = WaterFilling(lam, alloc, float(risk), k, float(theta))
     assert best is not None  # k = 1 is always valid: m_1 = n >= 1 > 0
     return best
+
+
+def marchenko_pastur_density(r: float, points: int = 200) -> tuple[np.ndarray, np.ndarray]:
+    """Density of the non-zero eigenvalues of an untrained frame's spectrum (docs/theory.md eq. (16)).
+
+    r <= 1: eigenvalues of Bbar Bbar^T (n x n) ~ Marchenko-Pastur with ratio r, mean 1.
+    r > 1:  eigenvalues of Bbar^T Bbar (d x d) = r * Marchenko-Pastur with ratio 1/r.
+    Returns (x, density) on `points` - 2 interior points of the support, the density normalised over
+    the non-zero eigenvalues.
+    """
+    y = r if r <= 1 else 1 / r
+    scale = 1.0 if r <= 1 else r
+    a, b = (1 - np.sqrt(y)) ** 2, (1 + np.sqrt(y)) ** 2
+    x = np.linspace(a, b, points)[1:-1]
+    dens = np.sqrt((b - x) * (x - a)) / (2 * np.pi * y * x)
+    return x * scale, dens / scale

@@ -1,21 +1,20 @@
-"""Gradient methods that train x_hat = A sign(Bx) (BRIEF section 4).
+"""Gradient methods that train x_hat = A sign(Bx) (docs/theory.md, "Gradient methods").
 
-Three trainers, one per method the brief names:
+Three trainers, all returning a :class:`TrainResult` that means the same thing:
 
-- ``projected_gd``: gradient descent on the exact population risk (closed form of BRIEF section 2),
-  from a Gaussian initialisation; after every step the rows of B go back on the unit sphere. The
-  decoder is either set to A*(B) at every step (``decoder="optimal"``) or trained jointly.
+- ``projected_gd``: gradient descent on the exact population risk (docs/theory.md eq. (3)), from a
+  Gaussian initialisation; after every step the rows of B go back on the unit sphere. The decoder is
+  either set to A*(B) at every step (``decoder="optimal"``) or trained jointly.
 - ``tied_gd``: gradient descent on the weight-tied model A = beta Bbar^T, parameters (B, beta).
-- ``sample_gd``: training on fresh Gaussian samples, where no closed form is used. sign has zero
-  gradient almost everywhere, so the encoder is trained through the smooth surrogate tanh(s z) of
-  sign(z) on the unit-row pre-activation z = Bbar x, with s sharpening geometrically from s0 to s1.
-  At every step the decoder is the least-squares fit on the batch (variable projection, the sample
-  analogue of A*(B)); the final decoder is the least-squares fit of *true sign* features on
-  ``fit_samples`` fresh samples. The loss is always *evaluated* with the true sign and the exact risk.
+- ``fit_on_samples``: training on samples, where no closed form is used, over a batch source: fresh
+  Gaussian samples (:class:`GaussianSource`, wrapped as ``sample_gd``) or the rows of a data split
+  (:class:`signae.realdata.SplitSource`). sign has zero gradient almost everywhere, so the encoder is
+  trained through the smooth surrogate tanh(s z) of sign(z), with s sharpening geometrically from s0 to
+  s1, and the batch least-squares decoder at every step (variable projection, the sample analogue of
+  A*(B)); the final decoder is the least-squares fit of *true sign* features.
 
 Learning rates are given per coordinate: the gradient of R with respect to a unit row is O(1/d), so
-every trainer steps by ``lr * d``. Each trainer returns a :class:`TrainResult` with the exact-risk
-curve, the initial and final weights and its wall time.
+every trainer steps by ``lr * d / lambda_max(Sigma)``.
 """
 
 from __future__ import annotations
@@ -28,6 +27,8 @@ import numpy as np
 import torch
 
 from . import population as pop
+from .device import synchronize, to_host
+from .linalg import matrix_power, unit_rows
 
 
 @dataclass
@@ -35,12 +36,15 @@ class TrainResult:
     """What a training run produces. Arrays are numpy, float64, on the host.
 
     steps:      (k,) iteration numbers at which the loss was recorded
-    losses:     (k,) exact population risk at those iterations
-    B_init:     (n, d) encoder at initialisation (unit rows)
-    B:          (n, d) trained encoder (unit rows)
+    losses:     (k,) loss of the encoder at those iterations with its best decoder: the exact
+                population risk R(A*(B), B) on Gaussian data (or R(A, B) for a trained decoder), the
+                true-sign loss with the least-squares decoder on a fixed evaluation batch on real data
+    B_init:     (n, d) encoder at initialisation, unit rows, acting on the data's own x
+    B:          (n, d) trained encoder, unit rows, acting on the data's own x
     A:          (d, n) trained decoder
-    final_loss: exact population risk R(A, B) of the returned weights, true sign
-    extra:      trainer-specific scalars (beta, surrogate sharpness, ...)
+    final_loss: loss of the returned (A, B), true sign: the exact population risk on Gaussian data,
+                the test-split loss on real data
+    extra:      trainer-specific scalars (beta, surrogate sharpness, the training-split loss, ...)
     """
 
     steps: np.ndarray
@@ -53,41 +57,21 @@ class TrainResult:
     extra: dict = field(default_factory=dict)
 
 
-def resolve_device(name: str = "auto") -> torch.device:
-    """'auto' -> CUDA when present, else CPU; 'cpu' / 'cuda' as asked (error if CUDA is missing)."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("config asks for device 'cuda' but torch sees no GPU; set device: auto or cpu")
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {name!r}")
-    return torch.device(name)
-
-
 def gaussian_init(n: int, d: int, seed: int, device: torch.device, dtype=torch.float64) -> torch.Tensor:
-    """Unit-row Gaussian encoder. Drawn on the CPU from ``seed`` so every device starts alike. (n, d)"""
+    """Unit-row Gaussian encoder. Drawn on the CPU from ``seed`` so every device starts alike. (n, d) (docs/theory.md eq. (15))"""
     g = torch.Generator().manual_seed(seed)
     B = torch.randn(n, d, generator=g, dtype=torch.float64)
-    return pop.normalize_rows(B).to(device=device, dtype=dtype)
+    return unit_rows(B).to(device=device, dtype=dtype)
 
 
 def _as_tensor(Sigma, device, dtype):
     return None if Sigma is None else torch.as_tensor(Sigma, dtype=dtype, device=device)
 
 
-def _matrix_power(evals: np.ndarray, evecs: np.ndarray, power: float, device, dtype) -> torch.Tensor:
-    """Sigma^power from its eigendecomposition, as a (d, d) tensor on the device."""
-    return torch.as_tensor((evecs * evals**power) @ evecs.T, dtype=dtype, device=device)
-
-
-def _host(t: torch.Tensor) -> np.ndarray:
-    """A float64 host copy (never a view: training updates its tensors in place)."""
-    return t.detach().to("cpu", torch.float64).numpy().copy()
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+def _root(Sigma, power: float, device, dtype) -> torch.Tensor:
+    """Sigma^power (d, d) on the device, from the eigendecomposition (negative eigenvalues clipped)."""
+    evals, evecs = np.linalg.eigh(np.asarray(Sigma, dtype=float))
+    return torch.as_tensor(matrix_power(np.clip(evals, 0, None), evecs, power), dtype=dtype, device=device)
 
 
 def projected_gd(
@@ -104,7 +88,7 @@ def projected_gd(
     record_every: int = 1,
     backtrack: bool = False,
 ) -> TrainResult:
-    """Projected GD on the exact population risk from a Gaussian initialisation (BRIEF section 4).
+    """Projected GD on the exact population risk from a Gaussian initialisation (BRIEF section 4). (docs/theory.md eq. (17)) (docs/theory.md eq. (19))
 
     decoder="optimal": minimise R(A*(B), B) over the encoder (variable projection).
     decoder="joint":   minimise R(A, B) over (A, B) from A = 0, with step lr_decoder * d on A.
@@ -130,20 +114,20 @@ def projected_gd(
         evals, evecs = np.linalg.eigh(np.asarray(Sigma, dtype=float))
         if evals.min() <= 0:
             raise ValueError("Sigma must be positive definite for projected_gd")
-        root = _matrix_power(evals, evecs, 0.5, device, dtype)  # (d, d)
-        inv_root = _matrix_power(evals, evecs, -0.5, device, dtype)
+        root = torch.as_tensor(matrix_power(evals, evecs, 0.5), dtype=dtype, device=device)  # (d, d)
+        inv_root = torch.as_tensor(matrix_power(evals, evecs, -0.5), dtype=dtype, device=device)
         step = lr * d / evals.max()
 
     def encoder_of(V):  # (n, d) unit-row B with sign(Bx) = sign(V Sigma^{-1/2} x)
-        return V if inv_root is None else pop.normalize_rows(V @ inv_root)
+        return V if inv_root is None else unit_rows(V @ inv_root)
 
     V = gaussian_init(n, d, seed, device, dtype).requires_grad_()
-    B_init = _host(encoder_of(V.detach()))
+    B_init = to_host(encoder_of(V.detach()))
     A = torch.zeros(d, n, dtype=dtype, device=device, requires_grad=True) if decoder == "joint" else None
 
     S = _as_tensor(Sigma, device, dtype)  # (d, d) or None: the covariance, for the gradient and the final risk
     rec_steps, rec_losses = [], []
-    _sync(device)
+    synchronize(device)
     t0 = time.perf_counter()
     for it in range(steps + 1):
         if decoder == "optimal":  # closed-form gradient (checked against autograd in the tests)
@@ -166,21 +150,21 @@ def projected_gd(
             break
         with torch.no_grad():
             V -= step * grads[0]
-            V.copy_(pop.normalize_rows(V))  # projection back on the unit sphere
+            V.copy_(unit_rows(V))  # projection back on the unit sphere
             if A is not None:
                 A -= lr_decoder * d * grads[1]
     with torch.no_grad():
         B = encoder_of(V)
         A_final = pop.optimal_decoder(B, S) if A is None else A
         final = float(pop.risk(A_final, B, S))
-    _sync(device)
+    synchronize(device)
     wall = time.perf_counter() - t0
     return TrainResult(
         steps=np.asarray(rec_steps),
-        losses=_host(torch.stack(rec_losses)),
+        losses=to_host(torch.stack(rec_losses)),
         B_init=B_init,
-        B=_host(B),
-        A=_host(A_final),
+        B=to_host(B),
+        A=to_host(A_final),
         final_loss=final,
         wall_time_s=wall,
     )
@@ -197,7 +181,7 @@ def tied_gd(
     dtype: torch.dtype = torch.float64,
     record_every: int = 1,
 ) -> TrainResult:
-    """Plain GD on the weight-tied model A = beta Bbar^T, x ~ N(0, I_d) (BRIEF section 4).
+    """Plain GD on the weight-tied model A = beta Bbar^T, x ~ N(0, I_d) (BRIEF section 4). (docs/theory.md eq. (20))
 
     B is not projected: the risk depends on B only through Bbar, so its gradient is orthogonal to
     each row and the row norms only drift at second order. beta starts at 0 and steps by
@@ -209,10 +193,10 @@ def tied_gd(
     kappa = 2 * r + 4 * r**2 / math.pi
     device = torch.device(device)
     B = gaussian_init(n, d, seed, device, dtype).requires_grad_()
-    B_init = _host(B)
+    B_init = to_host(B)
     beta = torch.zeros((), dtype=dtype, device=device, requires_grad=True)
     rec_steps, rec_losses = [], []
-    _sync(device)
+    synchronize(device)
     t0 = time.perf_counter()
     for it in range(steps + 1):
         loss = pop.tied_risk(beta, B)
@@ -226,16 +210,16 @@ def tied_gd(
             B -= lr * d * gB
             beta -= (lr_beta / kappa) * gbeta
     with torch.no_grad():
-        A = beta * pop.normalize_rows(B).T
+        A = beta * unit_rows(B).T
         final = float(pop.risk(A, B))
-    _sync(device)
+    synchronize(device)
     wall = time.perf_counter() - t0
     return TrainResult(
         steps=np.asarray(rec_steps),
-        losses=_host(torch.stack(rec_losses)),
+        losses=to_host(torch.stack(rec_losses)),
         B_init=B_init,
-        B=_host(pop.normalize_rows(B)),
-        A=_host(A),
+        B=to_host(unit_rows(B)),
+        A=to_host(A),
         final_loss=final,
         wall_time_s=wall,
         extra={"beta": float(beta.detach())},
@@ -243,7 +227,7 @@ def tied_gd(
 
 
 def fit_decoder(chunks, ridge: float = 1e-6) -> torch.Tensor:
-    """Least-squares decoder A = E[x f^T] E[f f^T]^{-1} from chunks of (features F (k, n), targets X (k, d)).
+    """Least-squares decoder A = E[x f^T] E[f f^T]^{-1} from chunks of (features F (k, n), targets X (k, d)). (docs/theory.md eq. (23))
 
     Moments accumulate in float64, so memory stays O(chunk * n) however many samples are used; ridge,
     relative to the mean diagonal of E[f f^T], only guards the solve. -> (d, n).
@@ -258,19 +242,8 @@ def fit_decoder(chunks, ridge: float = 1e-6) -> torch.Tensor:
     return torch.linalg.solve(ff, xf.T).T
 
 
-def least_squares_decoder(B: torch.Tensor, sampler, samples: int, chunk: int = 16384) -> torch.Tensor:
-    """Decoder fitted on `samples` fresh samples with true sign features. B: (n, d); sampler(k) -> (k, d)."""
-
-    def chunks():
-        for start in range(0, samples, chunk):
-            X = sampler(min(chunk, samples - start))  # (k, d)
-            yield torch.sign(X @ B.T), X
-
-    return fit_decoder(chunks())
-
-
 def sharpening(it: int, steps: int, sharpness: tuple[float, float]) -> tuple[float, float]:
-    """(surrogate sharpness s, step multiplier) at step `it`: s grows geometrically from s0 to s1,
+    """(surrogate sharpness s, step multiplier) at step `it`: s grows geometrically from s0 to s1, (docs/theory.md eq. (22))
     the step follows a cosine from 1 down to 0."""
     frac = it / max(steps - 1, 1)
     s0, s1 = sharpness
@@ -282,7 +255,7 @@ ESTIMATORS = ("tanh", "ste")
 
 def surrogate_loss(Z: torch.Tensor, X: torch.Tensor, V: torch.Tensor, s: float, ridge: float,
                    estimator: str = "tanh") -> torch.Tensor:
-    """Batch loss through a differentiable stand-in for sign, with the batch least-squares decoder
+    """Batch loss through a differentiable stand-in for sign, with the batch least-squares decoder (docs/theory.md eq. (21))
     (variable projection). The two options of BRIEF section 4:
 
     estimator="tanh": features F = tanh(s P), the smooth surrogate (loss and gradient both of tanh);
@@ -295,7 +268,7 @@ def surrogate_loss(Z: torch.Tensor, X: torch.Tensor, V: torch.Tensor, s: float, 
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {ESTIMATORS}, got {estimator!r}")
     N, d = X.shape
-    P = Z @ pop.normalize_rows(V).T  # (N, n)
+    P = Z @ unit_rows(V).T  # (N, n)
     F = torch.tanh(s * P)
     if estimator == "ste":
         F = torch.sign(P) + (F - F.detach())  # value sign(P), gradient of tanh(s P)
@@ -304,6 +277,119 @@ def surrogate_loss(Z: torch.Tensor, X: torch.Tensor, V: torch.Tensor, s: float, 
     L, _ = torch.linalg.cholesky_ex(gram)  # ridge keeps it positive definite; no host sync
     W = torch.cholesky_solve(cross.T, L)  # (n, d)
     return (X.pow(2).sum() / N - (cross * W.T).sum()) / d
+
+
+class GaussianSource:
+    """Fresh samples x ~ N(0, Sigma) as the batch source of :func:`fit_on_samples`.
+
+    The encoder acts on x itself (Z = X), its rows are B; the recorded curve and the final loss are
+    the exact population risk (no sampling noise); the final decoder is the least-squares fit of
+    true-sign features on ``fit_samples`` fresh samples.
+    """
+
+    def __init__(self, d: int, Sigma: np.ndarray | None, device: torch.device, dtype: torch.dtype,
+                 fit_samples: int | None = None):
+        self.d, self.device, self.dtype = d, device, dtype
+        self.root = None if Sigma is None else _root(Sigma, 0.5, device, dtype)  # (d, d)
+        self.S64 = _as_tensor(Sigma, device, torch.float64)
+        self.lambda_max = 1.0 if Sigma is None else float(np.linalg.eigvalsh(np.asarray(Sigma, float)).max())
+        self.fit_samples = fit_samples  # None: 200 n
+
+    def _sample(self, k: int, g: torch.Generator) -> torch.Tensor:  # (k, d) rows ~ N(0, Sigma)
+        X = torch.randn(k, self.d, generator=g, dtype=self.dtype, device=self.device)
+        return X if self.root is None else X @ self.root
+
+    def init_encoder(self, n: int, seed: int) -> torch.Tensor:
+        return gaussian_init(n, self.d, seed, self.device, self.dtype)  # (n, d)
+
+    def batch(self, k: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        X = self._sample(k, g)
+        return X, X
+
+    def to_x(self, V: torch.Tensor) -> torch.Tensor:
+        return V  # the encoder already acts on x
+
+    def risk(self, V: torch.Tensor) -> torch.Tensor:
+        return pop.encoder_risk(V.detach().double(), self.S64)
+
+    def finish(self, V: torch.Tensor, g: torch.Generator, chunk: int = 16384) -> tuple[torch.Tensor, float, dict]:
+        """(A, exact risk of (A, V), extra): A is the least-squares decoder of true-sign features on
+        fit_samples fresh samples (docs/theory.md eq. (23))."""
+        samples = self.fit_samples or 200 * V.shape[0]
+
+        def chunks():
+            for start in range(0, samples, chunk):
+                X = self._sample(min(chunk, samples - start), g)  # (k, d)
+                yield torch.sign(X @ V.T), X
+
+        A = fit_decoder(chunks())
+        B64 = V.double()
+        return A, float(pop.risk(A, B64, self.S64)), {"encoder_risk": float(pop.encoder_risk(B64, self.S64))}
+
+
+def fit_on_samples(
+    source,
+    n: int,
+    steps: int,
+    batch: int = 8192,
+    lr: float = 1.0,
+    sharpness: tuple[float, float] = (1.0, 3.0),
+    seed: int = 0,
+    record_every: int = 5,
+    ridge: float = 1e-3,
+    estimator: str = "tanh",
+) -> TrainResult:
+    """The sample-based trainer, on any batch source (Gaussian samples or the rows of a data split). (docs/theory.md eq. (21))
+
+    The source (:class:`GaussianSource`, :class:`signae.realdata.SplitSource`) provides
+    ``init_encoder(n, seed) -> V (n, k)``, ``batch(N, g) -> (Z (N, k), X (N, d))`` (what the encoder
+    sees, what is reconstructed), ``to_x(V) -> B (n, d)``, ``risk(V)`` (the recorded curve) and
+    ``finish(V, g) -> (A (d, n), final loss, extra)``, and the attributes ``d`` and ``lambda_max``.
+
+    Per step (docs/theory.md eq. (21)): features tanh(s Vbar z) (or sign with tanh's gradient,
+    estimator="ste"), decoder = the batch least-squares fit (:func:`surrogate_loss`); V steps by
+    lr_t * d / lambda_max along the gradient, lr_t cosine-decayed to 0 while s sharpens from s0 to s1
+    (:func:`sharpening`); rows renormalised. The curve is recorded before every ``record_every``-th
+    step and after the last one. The data stream is seeded with seed + 1, the initialisation with seed.
+    """
+    device = source.device
+    g = torch.Generator(device=device).manual_seed(seed + 1)  # data stream, distinct from the init
+    step = lr * source.d / source.lambda_max
+    V = source.init_encoder(n, seed).requires_grad_()
+    B_init = to_host(source.to_x(V.detach()))
+    rec_steps, rec_losses = [], []
+    synchronize(device)
+    t0 = time.perf_counter()
+    for it in range(steps + 1):
+        if it % record_every == 0 or it == steps:
+            with torch.no_grad():
+                rec_steps.append(it)
+                rec_losses.append(source.risk(V))  # stays on the device: no per-step host sync
+        if it == steps:
+            break
+        s, decay = sharpening(it, steps, sharpness)
+        Z, X = source.batch(batch, g)  # (N, k), (N, d)
+        loss = surrogate_loss(Z, X, V, s, ridge, estimator)
+        (gV,) = torch.autograd.grad(loss, V)
+        with torch.no_grad():
+            V -= decay * step * gV
+            V.copy_(unit_rows(V))
+    with torch.no_grad():
+        Vd = V.detach()
+        A, final, extra = source.finish(Vd, g)
+        B = source.to_x(Vd)
+    synchronize(device)
+    wall = time.perf_counter() - t0
+    return TrainResult(
+        steps=np.asarray(rec_steps),
+        losses=to_host(torch.stack(rec_losses)),
+        B_init=B_init,
+        B=to_host(B),
+        A=to_host(A),
+        final_loss=final,
+        wall_time_s=wall,
+        extra={**extra, "final_sharpness": sharpness[1], "estimator": estimator},
+    )
 
 
 def sample_gd(
@@ -322,60 +408,10 @@ def sample_gd(
     ridge: float = 1e-3,
     estimator: str = "tanh",
 ) -> TrainResult:
-    """Sample-based projected GD with a sharpening tanh surrogate (BRIEF section 4, last paragraph);
-    estimator="ste" trains through sign itself with tanh's gradient (see surrogate_loss).
-
-    Per step: X (batch, d) fresh samples; Z = X Bbar^T (batch, n); F = tanh(s Z); decoder
-    W = (F^T F / N + ridge I)^{-1} F^T X / N (the batch least-squares fit); loss = ||X - F W||^2/(N d);
-    step B by -lr_t * d * grad, lr_t cosine-decayed to 0, and renormalise the rows. The recorded
-    curve is the exact risk R(A*(B), B) of the current encoder; the returned decoder is fitted on
-    fit_samples (default 200 n) fresh samples with the true sign.
+    """Sample-based training on fresh Gaussian samples x ~ N(0, Sigma): :func:`fit_on_samples` on a (docs/theory.md eq. (21))
+    :class:`GaussianSource`. The recorded curve is the exact risk R(A*(B), B) of the current encoder;
+    the returned decoder is fitted on fit_samples (default 200 n) fresh samples with the true sign.
     """
-    device = torch.device(device)
-    g = torch.Generator(device=device).manual_seed(seed + 1)  # data stream, distinct from the init
-    root = None
-    if Sigma is not None:
-        evals, evecs = np.linalg.eigh(np.asarray(Sigma, dtype=float))
-        root = _matrix_power(np.clip(evals, 0, None), evecs, 0.5, device, dtype)
-
-    def sampler(k: int) -> torch.Tensor:  # (k, d) rows ~ N(0, Sigma)
-        X = torch.randn(k, d, generator=g, dtype=dtype, device=device)
-        return X if root is None else X @ root
-
-    S64 = _as_tensor(Sigma, device, torch.float64)
-    B = gaussian_init(n, d, seed, device, dtype).requires_grad_()
-    B_init = _host(B)
-    rec_steps, rec_losses = [], []
-    _sync(device)
-    t0 = time.perf_counter()
-    for it in range(steps + 1):
-        if it % record_every == 0 or it == steps:
-            with torch.no_grad():
-                rec_steps.append(it)
-                rec_losses.append(pop.encoder_risk(B.detach().double(), S64))
-        if it == steps:
-            break
-        s, decay = sharpening(it, steps, sharpness)
-        X = sampler(batch)  # (N, d)
-        loss = surrogate_loss(X, X, B, s, ridge, estimator)
-        (gB,) = torch.autograd.grad(loss, B)
-        with torch.no_grad():
-            B -= lr * decay * d * gB
-            B.copy_(pop.normalize_rows(B))
-    with torch.no_grad():
-        A = least_squares_decoder(B.detach(), sampler, fit_samples or 200 * n)
-        B64 = B.detach().double()
-        final = float(pop.risk(A, B64, S64))
-        encoder_only = float(pop.encoder_risk(B64, S64))
-    _sync(device)
-    wall = time.perf_counter() - t0
-    return TrainResult(
-        steps=np.asarray(rec_steps),
-        losses=_host(torch.stack(rec_losses)),
-        B_init=B_init,
-        B=_host(B),
-        A=_host(A),
-        final_loss=final,
-        wall_time_s=wall,
-        extra={"encoder_risk": encoder_only, "final_sharpness": sharpness[1], "estimator": estimator},
-    )
+    source = GaussianSource(d, Sigma, torch.device(device), dtype, fit_samples)
+    return fit_on_samples(source, n, steps, batch=batch, lr=lr, sharpness=sharpness, seed=seed,
+                          record_every=record_every, ridge=ridge, estimator=estimator)

@@ -1,13 +1,15 @@
 """Where real-data losses leave the Gaussian prediction, and why (diagnostics for figure 5).
 
-BRIEF section 6 compares real images with the prediction for Gaussian data of the same covariance
-(water-filling, or R*(r) after whitening). A gap between the two has three possible sources, and this
-module measures each one separately (this project's addition; the brief leaves the analysis open):
+Figure 5 compares real images with the prediction for Gaussian data of the same covariance
+(water-filling, or R*(r) after whitening: docs/theory.md eq. (30)). A gap between the two has three
+possible sources, and this module measures each one separately (this project's addition, not the
+paper's; docs/theory.md eq. (32) to eq. (34)):
 
-1. the prediction itself: water-filling is an asymptotic formula (BRIEF section 5). `twin_pgd` trains
-   projected GD on the exact population risk of the *Gaussian twin* x ~ N(0, Sigma_hat), which tells
-   how close a gradient method gets to the formula on this very spectrum;
-2. the encoder: `gaussian_equivalent_loss` is the exact risk (BRIEF section 2, general covariance,
+1. the prediction itself: water-filling is an asymptotic formula (docs/theory.md eq. (27)).
+   `twin_pgd` trains projected GD on the exact population risk of the *Gaussian twin*
+   x ~ N(0, Sigma_hat), which tells how close a gradient method gets to the formula on this very
+   spectrum;
+2. the encoder: `gaussian_equivalent_loss` is the exact risk (docs/theory.md eq. (6), general covariance,
    decoder A*(B)) of a trained encoder on the Gaussian twin. A trained encoder that beats the
    prediction on the images while it is above it on the twin has learned non-Gaussian structure;
 3. the norm: sign(Bx) does not change when x is multiplied by a positive scalar, so no sign code can
@@ -38,14 +40,15 @@ TWIN_FLOOR = 1e-6  # twin eigenvalues below TWIN_FLOOR * mean are raised to it (
 
 
 def norm_concentration(x: np.ndarray, chunk: int = 16384) -> float:
-    """kappa_x = (mean ||x||)^2 / mean ||x||^2 over the rows of x (N, d)."""
+    """kappa_x = (mean ||x||)^2 / mean ||x||^2 over the rows of x (N, d) (docs/theory.md eq. (33))."""
     norms = np.concatenate([np.linalg.norm(x[i:i + chunk].astype(np.float64), axis=1)
                             for i in range(0, x.shape[0], chunk)])
     return float(norms.mean() ** 2 / np.mean(norms ** 2))
 
 
 def gaussian_norm_concentration(eigenvalues: np.ndarray) -> float:
-    """kappa_g = (E||g||)^2 / E||g||^2 for g ~ N(0, diag(eigenvalues)), by one-dimensional quadrature.
+    """kappa_g = (E||g||)^2 / E||g||^2 for g ~ N(0, diag(eigenvalues)), by one-dimensional quadrature
+    (docs/theory.md eq. (33)).
 
     With Q = ||g||^2 and sqrt(q) = (1 / (2 sqrt(pi))) int_0^inf (1 - exp(-t q)) t^(-3/2) dt,
     E||g|| = (1 / (2 sqrt(pi))) int_0^inf (1 - prod_i (1 + 2 t lambda_i)^(-1/2)) t^(-3/2) dt;
@@ -69,12 +72,13 @@ def gaussian_norm_concentration(eigenvalues: np.ndarray) -> float:
 
 
 def norm_corrected(prediction, kappa: float):
-    """The Gaussian prediction for the scale mixture x = s g: kappa R + (1 - kappa) (module docstring)."""
+    """The Gaussian prediction for the scale mixture x = s g: kappa R + (1 - kappa) (docs/theory.md eq. (34))."""
     return kappa * np.asarray(prediction) + (1 - kappa)
 
 
 def covariance(x: np.ndarray, chunk: int = 16384) -> np.ndarray:
-    """Sigma_hat = x^T x / N (d, d), float64, for centred rows x (N, d)."""
+    """Sigma_hat = x^T x / N (d, d), float64, for centred rows x (N, d): the covariance of the Gaussian twin
+    (docs/theory.md eq. (32))."""
     cov = np.zeros((x.shape[1], x.shape[1]))
     for i in range(0, x.shape[0], chunk):
         block = x[i:i + chunk].astype(np.float64)
@@ -83,14 +87,15 @@ def covariance(x: np.ndarray, chunk: int = 16384) -> np.ndarray:
 
 
 def gaussian_equivalent_loss(B: np.ndarray, Sigma: np.ndarray) -> float:
-    """Exact risk of the encoder B (n, d) with its optimal decoder on N(0, Sigma) (BRIEF section 2)."""
+    """Exact risk of the encoder B (n, d) with its optimal decoder on N(0, Sigma): the Gaussian twin's
+    encoder risk (docs/theory.md eq. (32))."""
     return float(pop.encoder_risk(torch.as_tensor(B, dtype=torch.float64), torch.as_tensor(Sigma, dtype=torch.float64)))
 
 
 def twin_pgd(eigenvalues: np.ndarray, n: int, steps: int, lr: float, seed: int,
              device: str | torch.device = "cpu") -> train.TrainResult:
     """Projected GD (decoder A*(B), backtracking) on the exact risk of N(0, diag(eigenvalues)), floored
-    at TWIN_FLOOR.
+    at TWIN_FLOOR: the Gaussian twin of docs/theory.md eq. (32), trained by docs/theory.md eq. (19).
 
     A Gaussian initialisation in whitened coordinates is rotation invariant, so the eigenbasis of
     Sigma_hat does not change the distribution of the result; the diagonal form is used.
@@ -99,3 +104,38 @@ def twin_pgd(eigenvalues: np.ndarray, n: int, steps: int, lr: float, seed: int,
     lam = np.maximum(lam, TWIN_FLOOR * lam.mean())
     return train.projected_gd(len(lam), n, steps, lr=lr, Sigma=np.diag(lam), seed=seed, device=device,
                               record_every=max(1, steps // 20), backtrack=True)
+
+
+def twin_diagnostics(prep, variant: str, run_jsons, r_values, steps: int, lr: float, seed: int,
+                     device) -> tuple[list[dict], dict]:
+    """Figure 5's Gaussian-twin rows and norm concentrations of one preprocessed variant.
+
+    Rows: projected GD on the twin per r (unwhitened variants only: for whitened ones the twin is
+    N(0, I), which is figure 1), and the exact twin risk of every trained encoder in ``run_jsons``.
+    Returns (rows, {"kappa_x", "kappa_g", "kappa"}) with kappa = kappa_x / kappa_g. The twin is that of
+    docs/theory.md eq. (32); kappa enters the norm correction of docs/theory.md eq. (34).
+    """
+    from . import realdata
+    from .runs import hidden_units, load
+
+    d = prep.x_train.shape[1]
+    Sigma = covariance(prep.x_train)  # (d, d) training covariance, tr = d
+    rows = []
+    if variant == "unwhitened":
+        for r in r_values:
+            n = hidden_units(r, d)
+            res = twin_pgd(prep.eigenvalues, n, steps, lr, seed, device)
+            predicted = realdata.prediction(variant, prep.eigenvalues, n)
+            rows.append({"series": "Gaussian twin, projected GD", "r": n / d, "seed": seed,
+                         "loss": res.final_loss, "predicted": predicted})
+            print(f"twin pgd r={n / d:.4f}: {res.final_loss:.5f} (water-filling {predicted:.5f}), {res.wall_time_s:.1f} s")
+    for path in run_jsons:
+        meta, weights = load(path)
+        loss = gaussian_equivalent_loss(weights["B"], Sigma)  # B (n, d): the variant's coordinates
+        rows.append({"series": "trained encoder, on the Gaussian twin", "r": meta["r"], "seed": meta["seed"],
+                     "loss": loss, "predicted": meta["predicted_loss"]})
+        print(f"trained r={meta['r']:.4f} seed={meta['seed']}: images {meta['final_loss']:.5f}, twin {loss:.5f},"
+              f" predicted {meta['predicted_loss']:.5f}")
+    kappa_x = norm_concentration(prep.x_train)
+    kappa_g = gaussian_norm_concentration(prep.eigenvalues)  # the spectrum the prediction uses
+    return rows, {"kappa_x": kappa_x, "kappa_g": kappa_g, "kappa": kappa_x / kappa_g}

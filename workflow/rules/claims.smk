@@ -1,4 +1,5 @@
-# Stage 3: the claims table, checked from the figure tables (never from the figures themselves).
+# Stage 5: the claims table, checked from the figure tables (never from the figures themselves), with
+# the claims functions and tolerances the figure registry names for each figure.
 
 
 localrules:
@@ -7,17 +8,15 @@ localrules:
 
 rule claims:
     input:
-        fig1="figures/fig1_limit.csv",
-        fig2="figures/fig2_dynamics.csv",
-        fig3="figures/fig3_features.csv",
-        fig4="figures/fig4_covariance.csv",
-        real=["figures/fig5_universality.csv", "figures/fig6_reconstructions.csv"] if REAL_DATA else [],
-        code="src/signae/claims.py",
+        tables=[f"figures/{fig.stem}.csv" for fig in FIGURES],
+        code=sorted(
+            set(code("claims.py"))
+            | set(module_inputs([fn for fig in FIGURES for fn in registry.code_modules(fig, "claims")], workflow.basedir))
+        ),
     output:
         report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
     params:
-        tolerances=config["claims"],
-        real_tolerances=config["realdata"]["claims"],
+        tolerances={fig.number: [registry.tolerances(config, key) for _, key in fig.claims] for fig in FIGURES},
     conda:
         "../../environment.yml"
     log:

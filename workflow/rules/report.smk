@@ -1,4 +1,4 @@
-# Stage 4: what a reviewer reads. The claims rendered failures first, run times and memory per stage from
+# Stage 6: what a reviewer reads. The claims rendered failures first, run times and memory per stage from
 # the benchmark files, software and devices, and the manifest of every file the figures are built from.
 # Neither depends on the drawn figures, so a style change redraws the figures and nothing else.
 # `snakemake --report report.html` collects these with every figure and its caption.
@@ -11,13 +11,15 @@ localrules:
 
 rule report_tables:
     input:
+        code=code("report_tables.py"),
         claims="results/claims.csv",
-        runs=all_runs(),
-        code="src/signae/reporting.py",
+        runs=jsons(registry.all_runs(config)),
     output:
         claims=report("results/report/claims.html", caption="../report/claims.rst", category="Claims"),
         runtimes=report("results/report/runtimes.csv", caption="../report/runtimes.rst", category="Run times"),
-        environment=report("results/report/environment.html", caption="../report/environment.rst", category="Software"),
+        environment=report(
+            "results/report/environment.html", caption="../report/environment.rst", category="Software"
+        ),
     params:
         benchmarks="results/benchmarks",
     conda:
@@ -32,13 +34,13 @@ rule report_tables:
 
 rule manifest:
     input:
-        tables=[f for f in FIGURES if f.endswith(".csv")],  # what the figures are drawn from
-        runs=all_runs(),
-        weights=with_weights(all_runs()),
-        theory="results/theory/untrained.csv",
+        tables=[f"figures/{fig.stem}.csv" for fig in FIGURES],  # what the figures are drawn from
+        runs=jsons(registry.all_runs(config)),
+        weights=npzs(registry.all_runs(config)),
+        theory=registry.UNTRAINED,
         real=[
-            f"results/real/{ds}/{v}/{name}"
-            for ds, v in real_pairs()
+            registry.real_file(ds, v, name)
+            for ds, v in registry.real_pairs(config)
             for name in ("designed.csv", "gaussian_twin.csv", "norms.json")
         ],
         claims="results/claims.csv",

@@ -1,11 +1,13 @@
-# Stage 1: training runs. One job per (data, trainer, d, r, seed); each writes its weights and curve
-# (.npz) and its metadata (.json: settings, seed, versions, device, wall time).
+# Stage 2: training runs. One job per run (signae.runs.RunSpec); each writes its weights and curve
+# (.npz) and its metadata (.json: settings, seed, versions, device, wall time, the .npz's SHA-256).
 
 
 rule train:
+    input:
+        code=code("train.py"),
     output:
-        npz="results/runs/{data}/{trainer}/d{d}_r{r}_seed{seed}.npz",
-        json="results/runs/{data}/{trainer}/d{d}_r{r}_seed{seed}.json",
+        npz="results/runs/{source}/{trainer}/d{d}_r{r}_seed{seed}.npz",
+        json="results/runs/{source}/{trainer}/d{d}_r{r}_seed{seed}.json",
     params:
         settings=trainer_settings,
         spectrum=spectrum_args,
@@ -15,9 +17,9 @@ rule train:
     conda:
         "../../environment.yml"
     log:
-        "logs/train/{data}/{trainer}/d{d}_r{r}_seed{seed}.log",
+        "logs/train/{source}/{trainer}/d{d}_r{r}_seed{seed}.log",
     benchmark:
-        "results/benchmarks/train/{data}/{trainer}/d{d}_r{r}_seed{seed}.tsv"
+        "results/benchmarks/train/{source}/{trainer}/d{d}_r{r}_seed{seed}.tsv"
     threads: config["threads"]
     resources:
         mem_mb=train_mem_mb,
@@ -27,19 +29,28 @@ rule train:
         "../scripts/train.py"
 
 
-rule untrained_baseline:
+rule train_real:
+    input:
+        code=code("train_real.py"),
+        npz="results/data/{dataset}/{variant}.npz",
+        json="results/data/{dataset}/{variant}.json",
     output:
-        "results/theory/untrained.csv",
+        npz="results/real/{dataset}/{variant}/r{r}_seed{seed}.npz",
+        json="results/real/{dataset}/{variant}/r{r}_seed{seed}.json",
     params:
-        d=config["limit"]["untrained"]["d"],
-        seeds=seeds(config["limit"]["untrained"]["seeds"]),
-        r=config["limit"]["r"],
+        settings=config["realdata"]["trainer"],
+        device=config["device"],
+        deterministic=config["deterministic"],
+    threads: config["threads"]
+    resources:
+        mem_mb=real_mem_mb,
+        runtime=real_runtime,
+        gpu=1 if USES_GPU else 0,
     conda:
         "../../environment.yml"
     log:
-        "logs/untrained_baseline.log",
+        "logs/real/{dataset}/{variant}/r{r}_seed{seed}.log",
     benchmark:
-        "results/benchmarks/untrained_baseline.tsv"
-    threads: config["threads"]
+        "results/benchmarks/real/{dataset}/{variant}/r{r}_seed{seed}.tsv"
     script:
-        "../scripts/untrained_baseline.py"
+        "../scripts/train_real.py"

@@ -1,21 +1,36 @@
-"""Rule claims: results/claims.csv from the four figure tables (see signae.claims)."""
+"""Rule claims: results/claims.csv from every figure table, with the claims functions and tolerances the
+figure registry names (signae.figures, signae.claims). Runs on its own too:
+python workflow/scripts/claims.py [config.yaml ...]."""
 
 import sys
 
 import pandas as pd
 
-from signae import claims
+from signae import claims, figures, provenance
 
-sm = snakemake  # noqa: F821
-sys.stderr = sys.stdout = open(sm.log[0], "w")
 
-tables = [pd.read_csv(path) for path in (sm.input.fig1, sm.input.fig2, sm.input.fig3, sm.input.fig4)]
-real = [pd.read_csv(path) for path in sm.input.real] or [None, None]
-table = claims.claims_table(*tables, tol=sm.params.tolerances, fig5=real[0], fig6=real[1],
-                            real_tol=sm.params.real_tolerances)
-table.to_csv(sm.output[0], index=False)
-held = int(table.holds.sum())
-print(f"{held} of {len(table)} claims hold")
-for row in table[~table.holds].itertuples():
-    print(f"FAILED: {row.claim}: predicted {row.predicted:.6g}, reproduced {row.reproduced:.6g},"
-          f" gap {row.gap:+.3%} > tolerance {row.tolerance:.3%}")
+def main(config: dict, output: str) -> None:
+    tables = {}
+    for fig in figures.configured(config):
+        path = f"figures/{fig.stem}.csv"
+        table = pd.read_csv(path)
+        figures.check_finite(table, path)
+        tables[fig.number] = table
+    table = claims.claims_table(tables, figures.claim_checks(config))
+    table.to_csv(output, index=False)
+    held = int(table.holds.sum())
+    print(f"{held} of {len(table)} claims hold")
+    for row in table[~table.holds].itertuples():
+        print(f"FAILED: {row.claim}: predicted {row.predicted:.6g}, reproduced {row.reproduced:.6g},"
+              f" gap {row.gap:+.3%} > tolerance {row.tolerance:.3%}")
+
+
+if __name__ == "__main__":
+    if "snakemake" in globals():
+        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        with provenance.job_log(sm.log[0]):
+            main(sm.config, sm.output[0])
+    else:
+        from signae.config import load_config
+
+        main(load_config(sys.argv[1:]), "results/claims.csv")

@@ -1,4 +1,5 @@
-"""Rule dataset: MNIST or CIFAR-10 as verified uint8 arrays (see signae.datasets)."""
+"""Rule dataset: MNIST or CIFAR-10 as verified uint8 arrays (signae.datasets). Runs on its own too:
+python workflow/scripts/dataset.py mnist [config.yaml ...]."""
 
 import sys
 
@@ -6,14 +7,26 @@ import numpy as np
 
 from signae import datasets, provenance
 
-sm = snakemake  # noqa: F821
-sys.stderr = sys.stdout = open(sm.log[0], "w")
 
-name = sm.wildcards.dataset
-arrays, source = datasets.obtain(name, sm.params.spec, sm.params.download_root)
-np.savez(sm.output.npz, **arrays)
-provenance.write_json(sm.output.json, {
-    "dataset": name, **source, "shapes": {k: list(v.shape) for k, v in arrays.items()},
-    "arrays_sha256": provenance.sha256_file(sm.output.npz), "versions": provenance.package_versions(),
-    "finished_utc": provenance.now_utc()})
-print(f"{name}: {source['source']} -> {sm.output.npz}, train {arrays['x_train'].shape}, test {arrays['x_test'].shape}")
+def main(name: str, spec: dict, download_root: str, npz: str, json: str) -> None:
+    arrays, source = datasets.obtain(name, spec, download_root)
+    np.savez(npz, **arrays)
+    provenance.write_json(json, {
+        "dataset": name, **source, "shapes": {k: list(v.shape) for k, v in arrays.items()},
+        "arrays_sha256": provenance.sha256_file(npz), "versions": provenance.package_versions(),
+        "finished_utc": provenance.now_utc()})
+    print(f"{name}: {source['source']} -> {npz}, train {arrays['x_train'].shape}, test {arrays['x_test'].shape}")
+
+
+if __name__ == "__main__":
+    if "snakemake" in globals():
+        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        with provenance.job_log(sm.log[0]):
+            main(sm.wildcards.dataset, sm.params.spec, sm.params.download_root, sm.output.npz, sm.output.json)
+    else:
+        from signae.config import load_config
+
+        c = load_config(sys.argv[2:])
+        name = sys.argv[1]
+        main(name, c["datasets"][name], c["datasets"]["download_root"], f"results/data/{name}/images.npz",
+             f"results/data/{name}/images.json")

@@ -1,35 +1,30 @@
-"""Rules fig1_table .. fig4_table: the tidy CSV behind one figure (see signae.tables)."""
+"""Rule figure_table: the tidy CSV behind one figure, by the builder the figure registry names
+(signae.figures, signae.tables). Runs on its own too: python workflow/scripts/figure_table.py fig1_limit
+[config.yaml ...] writes figures/<stem>.csv from the results of that config."""
 
 import sys
 
-from signae import tables
+from signae import figures, provenance
 
-sm = snakemake  # noqa: F821
-sys.stderr = sys.stdout = open(sm.log[0], "w")
 
-figure = sm.params.figure
-if figure == 1:
-    table = tables.limit_table(sm.input.runs, sm.input.untrained, sm.params.r)
-elif figure == 2:
-    table = tables.dynamics_table(sm.input.runs)
-elif figure == 3:
-    table = tables.features_table(sm.input.features, sm.input.scales)
-elif figure == 4:
-    table = tables.covariance_table(sm.input.runs, sm.params.spectra, sm.params.d, sm.params.covariance_seed)
-elif figure == 5:
-    pairs = [tuple(p) for p in sm.params.pairs]
-    designed = dict(zip(pairs, sm.input.designed))
-    preps = dict(zip(pairs, sm.input.preps))
-    twins = dict(zip(pairs, zip(sm.input.twins, sm.input.norms)))
-    table = tables.universality_table(sm.input.runs, designed, preps, sm.params.r, twins)
-elif figure == 6:
-    datasets = list(sm.params.datasets)
-    per = len(sm.input.runs) // len(datasets)
-    runs = {ds: sm.input.runs[k * per:(k + 1) * per] for k, ds in enumerate(datasets)}
-    images = dict(zip(datasets, sm.input.images))
-    preps = {ds: (sm.input.preps[2 * k], sm.input.preps[2 * k + 1]) for k, ds in enumerate(datasets)}
-    table = tables.reconstruction_table(images, runs, preps, sm.params.images)
-else:
-    raise ValueError(f"no table for figure {figure}")
-table.to_csv(sm.output[0], index=False)
-print(f"figure {figure}: {len(table)} rows -> {sm.output[0]}")
+def main(stem: str, config: dict, output: str, given_inputs=None) -> None:
+    fig = figures.FIGURES[stem]
+    if given_inputs is not None:  # the inputs Snakemake checked are the ones the builder reads
+        expected = {p for paths in figures.flat_inputs(fig, config).values() for p in paths}
+        assert expected <= set(given_inputs), sorted(expected - set(given_inputs))
+    table = figures.build_table(fig, config)
+    figures.check_finite(table, output)
+    table.to_csv(output, index=False)
+    print(f"{stem}: {len(table)} rows -> {output}")
+
+
+if __name__ == "__main__":
+    if "snakemake" in globals():
+        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        with provenance.job_log(sm.log[0]):
+            main(sm.wildcards.figure, sm.config, sm.output[0], list(sm.input))
+    else:
+        from signae.config import load_config
+
+        stem = sys.argv[1]
+        main(stem, load_config(sys.argv[2:]), f"figures/{stem}.csv")

@@ -1,10 +1,13 @@
-"""Rule manifest: results/MANIFEST.sha256, the SHA-256 of every file a figure is built from."""
+"""Rule manifest: results/MANIFEST.sha256, the SHA-256 of every file a figure is built from
+(signae.reporting)."""
 
-import sys
+from signae import provenance, reporting
 
-from signae import reporting
+def main(paths, output: str) -> None:
+    with open(output, "w") as fh:
+        fh.write(reporting.manifest(paths))
 
-sm = snakemake  # noqa: F821
-sys.stderr = sys.stdout = open(sm.log[0], "w")
-
-open(sm.output[0], "w").write(reporting.manifest(list(sm.input)))
+if __name__ == "__main__":
+    sm = snakemake  # noqa: F821  (injected by Snakemake; the rule lists the files)
+    with provenance.job_log(sm.log[0]):
+        main([p for p in sm.input if not p.startswith("src/")], sm.output[0])

@@ -1,13 +1,25 @@
-"""Rules fig1 .. fig4: draw one figure from its tidy CSV (see signae.plotting). Never trains."""
+"""Rule figure_plot: draw one figure from its tidy CSV with the plotter the figure registry names
+(signae.figures, signae.plotting). Never trains, never evaluates a formula. Runs on its own too:
+python workflow/scripts/plot_figure.py fig1_limit (reads figures/fig1_limit.csv)."""
 
 import sys
 
 import pandas as pd
 
-from signae import plotting
+from signae import figures, provenance
 
-sm = snakemake  # noqa: F821
-sys.stderr = sys.stdout = open(sm.log[0], "w")
 
-plot = getattr(plotting, f"plot_fig{sm.params.figure}")
-plot(pd.read_csv(sm.input.table), sm.output.pdf, sm.output.png)
+def main(stem: str, table: str, pdf: str, png: str) -> None:
+    plot = figures.resolve(figures.FIGURES[stem].plot)
+    plot(pd.read_csv(table), pdf, png)
+    print(f"{stem}: {table} -> {pdf}, {png}")
+
+
+if __name__ == "__main__":
+    if "snakemake" in globals():
+        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        with provenance.job_log(sm.log[0]):
+            main(sm.wildcards.figure, sm.input.table, sm.output.pdf, sm.output.png)
+    else:
+        stem = sys.argv[1]
+        main(stem, f"figures/{stem}.csv", f"figures/{stem}.pdf", f"figures/{stem}.png")

@@ -1,26 +1,42 @@
-"""Rule preprocess: one variant (unwhitened / whitened) of a data set, fitted on its training split."""
+"""Rule preprocess: one variant (unwhitened / whitened) of a data set, fitted on its training split
+(signae.realdata). Runs on its own too: python workflow/scripts/preprocess.py mnist whitened [config.yaml ...]."""
 
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
-from signae import provenance, realdata
+from signae import figures, provenance, realdata
 
-sm = snakemake  # noqa: F821
-sys.stderr = sys.stdout = open(sm.log[0], "w")
 
-p = sm.params
-with np.load(sm.input.npz) as z:
-    x_train, x_test = z["x_train"], z["x_test"]
-if p.train_samples:
-    x_train = x_train[: p.train_samples]  # the first N of the official order, no shuffling
-if p.test_samples:
-    x_test = x_test[: p.test_samples]
-prep = realdata.preprocess(x_train, x_test, sm.wildcards.variant, p.floor, grayscale=p.grayscale)
-realdata.save_prepared(prep, sm.output.npz)
-source = json.loads(open(sm.input.json).read())
-provenance.write_json(sm.output.json, {**prep.info, "dataset": sm.wildcards.dataset, "variant": sm.wildcards.variant,
-                                       "source_sha256": source["arrays_sha256"], "source": source.get("source"),
-                                       "eigenvalues": prep.eigenvalues.tolist()})
-print(prep.info)
+def main(dataset: str, variant: str, train_samples, test_samples, floor: float, grayscale: bool) -> None:
+    with np.load(f"results/data/{dataset}/images.npz") as z:
+        x_train, x_test = z["x_train"], z["x_test"]
+    if train_samples:
+        x_train = x_train[:train_samples]  # the first N of the official order, no shuffling
+    if test_samples:
+        x_test = x_test[:test_samples]
+    prep = realdata.preprocess(x_train, x_test, variant, floor, grayscale=grayscale)
+    realdata.save_prepared(prep, figures.variant_file(dataset, variant, "npz"))
+    source = json.loads(Path(f"results/data/{dataset}/images.json").read_text())
+    provenance.write_json(figures.variant_file(dataset, variant, "json"), {
+        **prep.info, "dataset": dataset, "variant": variant, "source_sha256": source["arrays_sha256"],
+        "source": source.get("source"), "eigenvalues": prep.eigenvalues.tolist()})
+    print(prep.info)
+
+
+if __name__ == "__main__":
+    if "snakemake" in globals():
+        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        with provenance.job_log(sm.log[0]):
+            p = sm.params
+            main(sm.wildcards.dataset, sm.wildcards.variant, p.train_samples, p.test_samples, p.floor, p.grayscale)
+    else:
+        from signae.config import load_config
+
+        c = load_config(sys.argv[3:])
+        rd = c["realdata"]
+        ds = sys.argv[1]
+        main(ds, sys.argv[2], rd["train_samples"], rd["test_samples"], rd["whitening_floor"],
+             ds == "cifar10" and rd["cifar10_grayscale"])

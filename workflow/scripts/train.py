@@ -1,28 +1,39 @@
-"""Rule train: one training run -> weights (.npz) and metadata (.json). See signae.experiment."""
+"""Rule train: one Gaussian training run -> weights (.npz) and metadata (.json) (signae.experiment,
+signae.runs). Runs on its own too: python workflow/scripts/train.py results/runs/isotropic/pgd/d64_r2_seed0
+[config.yaml ...] (the run's stem, then config overlays)."""
 
 import logging
 import sys
 
-from signae import experiment
+from signae import experiment, provenance, runs
+from signae.device import set_threads
 
-sm = snakemake  # noqa: F821  (injected by Snakemake)
-sys.stderr = sys.stdout = open(sm.log[0], "w")
-logging.basicConfig(level=logging.INFO, stream=sys.stdout)
 
-experiment.set_threads(sm.threads, sm.params.deterministic)
-w = sm.wildcards
-result, meta = experiment.run(
-    kind=w.data,
-    trainer=w.trainer,
-    d=int(w.d),
-    r=float(w.r),
-    seed=int(w.seed),
-    settings=sm.params.settings,
-    spectrum_args=sm.params.spectrum,
-    covariance_seed=sm.params.covariance_seed,
-    device=sm.params.device,
-)
-meta["rule"] = sm.rule
-experiment.save(result, meta, sm.output.npz, sm.output.json)
-print(f"{w.trainer} on {w.data}, d={w.d}, r={w.r}, seed={w.seed}: loss {meta['final_loss']:.6f}"
-      f" (predicted {meta['predicted_loss']:.6f}) in {meta['wall_time_s']:.2f} s on {meta['device']['device']}")
+def main(spec: runs.RunSpec, settings: dict, spectrum: dict, covariance_seed: int, device: str, threads: int,
+         deterministic: bool, rule: str = "train") -> None:
+    set_threads(threads, deterministic)
+    result, meta = experiment.run(spec, settings, spectrum, covariance_seed, device)
+    meta["rule"] = rule
+    runs.save(result, meta, spec.npz, spec.json)
+    print(f"{spec.trainer} on {spec.source}, d={spec.d}, r={spec.r:g}, seed={spec.seed}: loss {meta['final_loss']:.6f}"
+          f" (predicted {meta['predicted_loss']:.6f}) in {meta['wall_time_s']:.2f} s on {meta['device']['device']}")
+
+
+if __name__ == "__main__":
+    if "snakemake" in globals():
+        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        with provenance.job_log(sm.log[0]) as log:
+            logging.basicConfig(level=logging.INFO, stream=log)
+            spec = runs.RunSpec.from_stem(sm.output.json)
+            p = sm.params
+            main(spec, p.settings, p.spectrum, p.covariance_seed, p.device, sm.threads, p.deterministic, sm.rule)
+    else:
+        from signae.config import load_config
+
+        spec = runs.RunSpec.from_stem(sys.argv[1])
+        config = load_config(sys.argv[2:])
+        settings = dict(config["trainers"][spec.trainer])
+        if spec.source != "isotropic" and spec.trainer == "pgd":
+            settings.update(config["covariance"]["pgd"])
+        main(spec, settings, config["covariance"]["spectra"].get(spec.source, {}), config["seed"], config["device"],
+             config["threads"], config["deterministic"])

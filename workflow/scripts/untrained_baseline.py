@@ -1,23 +1,38 @@
-"""Rule untrained_baseline: exact risk of Gaussian encoders with the optimal decoder A*(B)."""
+"""Rule untrained_baseline: exact risk of Gaussian encoders with the optimal decoder A*(B), the simulated
+points beside the Marchenko-Pastur curve of figure 1 (signae.population). Runs on its own too:
+python workflow/scripts/untrained_baseline.py [config.yaml ...]."""
 
 import sys
 
 import pandas as pd
 import torch
 
-from signae import experiment, population, train
+from signae import figures, population, provenance, train
+from signae.device import set_threads
+from signae.runs import hidden_units
 
-sm = snakemake  # noqa: F821
-sys.stderr = sys.stdout = open(sm.log[0], "w")
-experiment.set_threads(sm.threads)
 
-d = int(sm.params.d)
-rows = []
-for r in sm.params.r:
-    n = experiment.hidden_units(d, r)
-    for seed in sm.params.seeds:
-        B = train.gaussian_init(n, d, seed, torch.device("cpu"))
-        loss = float(population.encoder_risk(B))
-        rows.append({"r": n / d, "d": d, "seed": seed, "loss": loss})
-        print(f"r={r:g} seed={seed}: {loss:.6f}")
-pd.DataFrame(rows).to_csv(sm.output[0], index=False)
+def main(d: int, r_values, seeds, threads: int, output: str) -> None:
+    set_threads(threads)
+    rows = []
+    for r in r_values:
+        n = hidden_units(r, d)
+        for seed in seeds:
+            B = train.gaussian_init(n, d, seed, torch.device("cpu"))
+            loss = float(population.encoder_risk(B))
+            rows.append({"r": n / d, "d": d, "seed": seed, "loss": loss})
+            print(f"r={r:g} seed={seed}: {loss:.6f}")
+    pd.DataFrame(rows).to_csv(output, index=False)
+
+
+if __name__ == "__main__":
+    if "snakemake" in globals():
+        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        with provenance.job_log(sm.log[0]):
+            main(int(sm.params.d), sm.params.r, sm.params.seeds, sm.threads, sm.output[0])
+    else:
+        from signae.config import load_config
+
+        c = load_config(sys.argv[1:])
+        main(c["limit"]["untrained"]["d"], c["limit"]["r"], figures.seeds(c, c["limit"]["untrained"]["seeds"]),
+             c["threads"], figures.UNTRAINED)

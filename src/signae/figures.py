@@ -1,0 +1,280 @@
+"""The figure registry: for each figure, its runs and other inputs (from the config), its table builder,
+its plotter, its claims and its caption.
+
+The workflow reads only this registry: one generic rule builds any figure's table
+(``figures/<stem>.csv``), one draws it, and the claims rule runs every figure's claims functions. Adding a
+figure is one :class:`Figure` entry in :data:`FIGURES` plus its functions (a table builder in
+signae.tables, a plotter in signae.plotting, claims in signae.claims, a caption in workflow/report/).
+
+Functions are named by their dotted path and imported only when called, so that the rule drawing a
+figure depends on the plotting code and not on the table code (see :func:`code_modules`).
+
+An input is a path, a list of paths or a dict of them; its name is the keyword argument of the table
+builder that receives it. The .npz weights beside every run's .json are added to a rule's inputs
+automatically (:func:`flat_inputs`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .runs import RunSpec
+
+# --- runs and files of each figure, from the config --------------------------------------------------
+
+
+def seeds(config: dict, count: int) -> list[int]:
+    """Replicate k of a run uses seed + k."""
+    return [config["seed"] + k for k in range(count)]
+
+
+def limit_runs(config: dict) -> list[RunSpec]:
+    """Figure 1: every (trainer, d, r, seed) of limit.runs on isotropic data."""
+    return [RunSpec("isotropic", trainer, r, s, d=d) for trainer, spec in config["limit"]["runs"].items()
+            for d in spec["d"] for r in config["limit"]["r"] for s in seeds(config, spec["seeds"])]
+
+
+def dynamics_runs(config: dict) -> list[RunSpec]:
+    """Figures 2 and 3: the exact-risk trainers at dynamics.d for each r."""
+    dyn = config["dynamics"]
+    return [RunSpec("isotropic", t, r, s, d=dyn["d"]) for t in dyn["trainers"] for r in dyn["r"]
+            for s in seeds(config, dyn["seeds"])]
+
+
+def features_runs(config: dict) -> list[RunSpec]:
+    """Figure 3's spectra: the dynamics runs of features.trainer."""
+    return [spec for spec in dynamics_runs(config) if spec.trainer == config["features"]["trainer"]]
+
+
+def covariance_runs(config: dict) -> list[RunSpec]:
+    """Figure 4: projected GD on each spectrum of covariance.spectra."""
+    cov = config["covariance"]
+    return [RunSpec(name, "pgd", r, s, d=cov["d"]) for name in cov["spectra"] for r in cov["r"]
+            for s in seeds(config, cov["seeds"])]
+
+
+def real_pairs(config: dict) -> list[tuple[str, str]]:
+    """(dataset, variant) of figure 5."""
+    rd = config["realdata"]
+    return [(ds, v) for ds in rd["datasets"] for v in rd["variants"]]
+
+
+def real_runs(config: dict, pairs=None) -> list[RunSpec]:
+    """Every trained run of figure 5, or of the given (dataset, variant) pairs only."""
+    rd = config["realdata"]
+    return [RunSpec(ds, "sample", r, s, variant=v) for ds, v in (real_pairs(config) if pairs is None else pairs)
+            for r in rd["r"] for s in seeds(config, rd["seeds"])]
+
+
+def reconstruction_runs(config: dict, dataset: str) -> list[RunSpec]:
+    """Figure 6: one run per r of realdata.reconstructions on one data set."""
+    rec = config["realdata"]["reconstructions"]
+    return [RunSpec(dataset, "sample", r, config["seed"], variant=rec["variant"]) for r in rec["r"]]
+
+
+def variant_file(dataset: str, variant: str, ext: str) -> str:
+    """A preprocessed variant: results/data/<dataset>/<variant>.npz (arrays) or .json (spectrum, info)."""
+    return f"results/data/{dataset}/{variant}.{ext}"
+
+
+def real_file(dataset: str, variant: str, name: str) -> str:
+    """A per-variant result of figure 5: designed.csv, gaussian_twin.csv or norms.json."""
+    return f"results/real/{dataset}/{variant}/{name}"
+
+
+UNTRAINED = "results/theory/untrained.csv"
+
+
+def all_runs(config: dict) -> list[RunSpec]:
+    """Every training run of the configured figures (Gaussian and, when configured, real data)."""
+    out = limit_runs(config) + dynamics_runs(config) + covariance_runs(config) + real_runs(config)
+    return list(dict.fromkeys(out))
+
+
+# --- the registry ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the pipeline.
+
+    stem:      file stem under figures/ (figures/<stem>.csv, .pdf, .png)
+    number:    the figure's number in the claims table
+    inputs:    config -> {builder argument: path | [paths] | {key: path}}
+    params:    config -> {builder argument: value}
+    table:     dotted name of the builder: (**inputs, **params) -> tidy DataFrame
+    plot:      dotted name of the plotter: (table, pdf_path, png_path) -> None
+    claims:    ((dotted name of a claims function, config path of its tolerances or None), ...)
+    caption:   the caption file, relative to the repository root
+    real_data: needs MNIST / CIFAR-10 (skipped when realdata.datasets is empty)
+    """
+
+    stem: str
+    number: int
+    inputs: Callable[[dict], dict]
+    table: str
+    plot: str
+    caption: str
+    params: Callable[[dict], dict] = field(default=lambda config: {})
+    claims: tuple = ()
+    real_data: bool = False
+
+
+def _paths(specs: list[RunSpec]) -> list[str]:
+    return [spec.json for spec in specs]
+
+
+FIGURES: dict[str, Figure] = {
+    fig.stem: fig
+    for fig in (
+        Figure(
+            "fig1_limit", 1,
+            inputs=lambda c: {"runs": _paths(limit_runs(c)), "untrained": UNTRAINED},
+            params=lambda c: {"r": c["limit"]["r"]},
+            table="signae.tables.limit_table", plot="signae.plotting.plot_fig1",
+            claims=(("signae.claims.limit_claims", "claims"),), caption="workflow/report/fig1.rst",
+        ),
+        Figure(
+            "fig2_dynamics", 2,
+            inputs=lambda c: {"runs": _paths(dynamics_runs(c))},
+            table="signae.tables.dynamics_table", plot="signae.plotting.plot_fig2",
+            claims=(("signae.claims.dynamics_claims", "claims"),), caption="workflow/report/fig2.rst",
+        ),
+        Figure(
+            "fig3_features", 3,
+            inputs=lambda c: {"features": _paths(features_runs(c)), "scales": _paths(dynamics_runs(c))},
+            table="signae.tables.features_table", plot="signae.plotting.plot_fig3",
+            claims=(("signae.claims.features_claims", "claims"),), caption="workflow/report/fig3.rst",
+        ),
+        Figure(
+            "fig4_covariance", 4,
+            inputs=lambda c: {"runs": _paths(covariance_runs(c))},
+            params=lambda c: {"spectra": c["covariance"]["spectra"], "d": c["covariance"]["d"],
+                              "covariance_seed": c["seed"]},
+            table="signae.tables.covariance_table", plot="signae.plotting.plot_fig4",
+            claims=(("signae.claims.covariance_claims", "claims"), ("signae.claims.allocation_claims", "claims")),
+            caption="workflow/report/fig4.rst",
+        ),
+        Figure(
+            "fig5_universality", 5,
+            inputs=lambda c: {
+                "runs": _paths(real_runs(c)),
+                "designed": {p: real_file(*p, "designed.csv") for p in real_pairs(c)},
+                "preps": {p: variant_file(*p, "json") for p in real_pairs(c)},
+                "twins": {p: real_file(*p, "gaussian_twin.csv") for p in real_pairs(c)},
+                "norms": {p: real_file(*p, "norms.json") for p in real_pairs(c)},
+            },
+            params=lambda c: {"r": c["realdata"]["r"]},
+            table="signae.tables.universality_table", plot="signae.plotting.plot_fig5",
+            claims=(("signae.claims.universality_claims", "realdata.claims"),), caption="workflow/report/fig5.rst",
+            real_data=True,
+        ),
+        Figure(
+            "fig6_reconstructions", 6,
+            inputs=lambda c: {
+                "images": {ds: f"results/data/{ds}/images.npz" for ds in c["realdata"]["datasets"]},
+                "runs": {ds: _paths(reconstruction_runs(c, ds)) for ds in c["realdata"]["datasets"]},
+                "preps": {ds: [variant_file(ds, c["realdata"]["reconstructions"]["variant"], ext)
+                               for ext in ("npz", "json")] for ds in c["realdata"]["datasets"]},
+            },
+            params=lambda c: {"count": c["realdata"]["reconstructions"]["images"]},
+            table="signae.tables.reconstruction_table", plot="signae.plotting.plot_fig6",
+            claims=(("signae.claims.reconstruction_claims", None),), caption="workflow/report/fig6.rst",
+            real_data=True,
+        ),
+    )
+}
+
+
+def configured(config: dict) -> list[Figure]:
+    """The figures this config draws: all, less the real-data ones when realdata.datasets is empty."""
+    return [fig for fig in FIGURES.values() if not fig.real_data or config["realdata"]["datasets"]]
+
+
+def resolve(dotted: str) -> Callable:
+    """The function named by a dotted path such as "signae.tables.limit_table"."""
+    module, name = dotted.rsplit(".", 1)
+    return getattr(importlib.import_module(module), name)
+
+
+def flatten(value) -> list[str]:
+    """Every path in an input value (a path, or lists, tuples and dicts of them), in order."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [p for v in value for p in flatten(v)]
+
+
+def flat_inputs(fig: Figure, config: dict) -> dict[str, list[str]]:
+    """The rule's named inputs: every input as a flat list, plus the weights of every run read."""
+    named = {name: flatten(value) for name, value in fig.inputs(config).items()}
+    runs = [p for paths in named.values() for p in paths if p.startswith(("results/runs/", "results/real/"))
+            and p.endswith(".json") and not p.endswith("norms.json")]
+    named["weights"] = [p[: -len(".json")] + ".npz" for p in runs]
+    return named
+
+
+def build_table(fig: Figure, config: dict):
+    """The figure's tidy table, from its inputs and params as the config names them."""
+    return resolve(fig.table)(**fig.inputs(config), **fig.params(config))
+
+
+def tolerances(config: dict, key: str | None) -> dict | None:
+    """The config section of a claims function's tolerances, by dotted key ("realdata.claims")."""
+    if key is None:
+        return None
+    section = config
+    for part in key.split("."):
+        section = section[part]
+    return section
+
+
+def claim_checks(config: dict) -> dict[int, list[tuple[Callable, dict | None]]]:
+    """{figure number: [(claims function, its tolerances), ...]} of the configured figures, in order."""
+    return {fig.number: [(resolve(fn), tolerances(config, key)) for fn, key in fig.claims]
+            for fig in configured(config)}
+
+
+def code_modules(fig: Figure, stage: str) -> list[str]:
+    """The dotted names whose modules a stage of this figure runs: "table", "plot" or "claims"."""
+    if stage == "table":
+        return [fig.table]
+    if stage == "plot":
+        return [fig.plot]
+    return [fn for fn, _ in fig.claims]
+
+
+def render_caption(fig: Figure, config: dict, root: str = ".") -> str:
+    """The figure's caption (reStructuredText with Jinja2 expressions over ``snakemake.config``), rendered
+    with this config, as Snakemake's report renders caption files."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from jinja2 import Environment
+
+    text = (Path(root) / fig.caption).read_text()
+    env = Environment(trim_blocks=True, lstrip_blocks=True)
+    return env.from_string(text).render(snakemake=SimpleNamespace(config=config))
+
+
+class NonFiniteTable(ValueError):
+    """A figure table holds a number that cannot be right (NaN or infinite)."""
+
+
+def check_finite(table, path: str) -> None:
+    """Refuse a table that holds an infinite number, or a row whose plotted number (``loss`` or ``value``,
+    whichever the row uses) is missing or NaN, naming the file and the first offending row."""
+    import numpy as np
+
+    numeric = table.select_dtypes("number").to_numpy(dtype=float)
+    bad = np.isinf(numeric).any(axis=1)
+    plotted = [c for c in ("loss", "value") if c in table]
+    if plotted:
+        bad |= table[plotted].isna().all(axis=1).to_numpy()
+    if bad.any():
+        row = table[bad].iloc[0].to_dict()
+        raise NonFiniteTable(f"{path}: {int(bad.sum())} row(s) hold a non-finite number, e.g. {row}; a result it "
+                             f"reads is broken: rerun the rule that made it (snakemake --forcerun) before drawing")

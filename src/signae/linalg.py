@@ -1,0 +1,29 @@
+"""Linear algebra shared by the trainers, the data and the evaluation: unit rows, Haar rotations,
+matrix powers of a symmetric matrix. Each lives here once."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def unit_rows(B):
+    """Bbar: B with unit-norm rows; sign(Bx) depends only on these directions. (n, d) -> (n, d). (docs/theory.md eq. (1))
+
+    Works on a torch tensor (differentiable, stays on its device) and on a numpy array.
+    """
+    if isinstance(B, torch.Tensor):
+        return B / B.norm(dim=1, keepdim=True)
+    return B / np.linalg.norm(B, axis=1, keepdims=True)
+
+
+def haar_rotation(d: int, seed: int) -> np.ndarray:
+    """A Haar-distributed orthogonal matrix (d, d): QR of a Gaussian matrix with the sign fix. (docs/theory.md eq. (24))"""
+    rng = np.random.default_rng(seed)
+    Q, R = np.linalg.qr(rng.standard_normal((d, d)))
+    return Q * np.sign(np.diag(R))
+
+
+def matrix_power(evals: np.ndarray, evecs: np.ndarray, power: float) -> np.ndarray:
+    """Sigma^power = Q diag(lambda^power) Q^T from Sigma's eigendecomposition. (d,), (d, d) -> (d, d)."""
+    return (evecs * evals**power) @ evecs.T

@@ -1,0 +1,53 @@
+# Stage 1: data. MNIST and CIFAR-10 fetched or read from a copy on disk and verified, then one
+# preprocessed variant (unwhitened / whitened) per data set, fitted on the training split only
+# (signae.datasets, signae.realdata; docs/theory.md, real data). Gaussian data is drawn by the
+# training jobs themselves from their seed.
+
+
+localrules:
+    dataset,
+
+
+rule dataset:
+    input:
+        code=code("dataset.py"),
+    output:
+        npz="results/data/{dataset}/images.npz",
+        json="results/data/{dataset}/images.json",
+    params:
+        spec=lambda w: config["datasets"][w.dataset],
+        download_root=config["datasets"]["download_root"],
+    retries: 2
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/data/{dataset}.log",
+    benchmark:
+        "results/benchmarks/data/{dataset}.tsv"
+    script:
+        "../scripts/dataset.py"
+
+
+rule preprocess:
+    input:
+        code=code("preprocess.py"),
+        npz="results/data/{dataset}/images.npz",
+        json="results/data/{dataset}/images.json",
+    output:
+        npz="results/data/{dataset}/{variant}.npz",
+        json="results/data/{dataset}/{variant}.json",
+    params:
+        train_samples=config["realdata"]["train_samples"],
+        test_samples=config["realdata"]["test_samples"],
+        floor=config["realdata"]["whitening_floor"],
+        grayscale=lambda w: w.dataset == "cifar10" and config["realdata"]["cifar10_grayscale"],
+    resources:
+        mem_mb=real_mem_mb,
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/data/{dataset}_{variant}.log",
+    benchmark:
+        "results/benchmarks/data/{dataset}_{variant}.tsv"
+    script:
+        "../scripts/preprocess.py"

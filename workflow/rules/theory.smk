@@ -1,0 +1,78 @@
+# Stage 3: theory checks that need simulation or data rather than a closed form: untrained Gaussian
+# encoders (figure 1), the training-free designed encoder and the Gaussian twin of each real variant
+# (figure 5; docs/theory.md, real data).
+
+
+rule untrained_baseline:
+    input:
+        code=code("untrained_baseline.py"),
+    output:
+        registry.UNTRAINED,
+    params:
+        d=config["limit"]["untrained"]["d"],
+        seeds=registry.seeds(config, config["limit"]["untrained"]["seeds"]),
+        r=config["limit"]["r"],
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/untrained_baseline.log",
+    benchmark:
+        "results/benchmarks/untrained_baseline.tsv"
+    threads: config["threads"]
+    script:
+        "../scripts/untrained_baseline.py"
+
+
+rule designed_real:
+    input:
+        code=code("designed_real.py"),
+        npz="results/data/{dataset}/{variant}.npz",
+        json="results/data/{dataset}/{variant}.json",
+    output:
+        "results/real/{dataset}/{variant}/designed.csv",
+    params:
+        r=config["realdata"]["r"],
+        seeds=registry.seeds(config, config["realdata"]["seeds"]),
+        device=config["device"],
+    threads: config["threads"]
+    resources:
+        mem_mb=real_mem_mb,
+        runtime=real_runtime,
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/real/{dataset}/{variant}/designed.log",
+    benchmark:
+        "results/benchmarks/real/{dataset}/{variant}/designed.tsv"
+    script:
+        "../scripts/designed_real.py"
+
+
+rule gaussian_twin:
+    input:
+        code=code("gaussian_twin.py"),
+        npz="results/data/{dataset}/{variant}.npz",
+        json="results/data/{dataset}/{variant}.json",
+        runs=lambda w: jsons(pair_runs(w)),
+        weights=lambda w: npzs(pair_runs(w)),
+    output:
+        csv="results/real/{dataset}/{variant}/gaussian_twin.csv",
+        json="results/real/{dataset}/{variant}/norms.json",
+    params:
+        r=config["realdata"]["r"],
+        twin=config["realdata"]["twin"],
+        seed=config["seed"],
+        device=config["device"],
+    threads: config["threads"]
+    resources:
+        mem_mb=real_mem_mb,
+        runtime=real_runtime,
+        gpu=1 if USES_GPU else 0,
+    conda:
+        "../../environment.yml"
+    log:
+        "logs/real/{dataset}/{variant}/gaussian_twin.log",
+    benchmark:
+        "results/benchmarks/real/{dataset}/{variant}/gaussian_twin.tsv"
+    script:
+        "../scripts/gaussian_twin.py"
