@@ -3,8 +3,6 @@
 import gzip
 import shutil
 import struct
-import subprocess
-import sys
 import time
 import urllib.error
 from pathlib import Path
@@ -14,37 +12,46 @@ import pytest
 
 from signae import datasets
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-MNIST_FILES = sorted((SHARED / "data" / "mnist").glob("*.gz"))
-
-
-def _torchvision_root(tmp_path: Path) -> Path:
+def _torchvision_root(tmp_path: Path, mnist_dir: Path) -> Path:
     raw = tmp_path / "tv" / "MNIST" / "raw"
     raw.mkdir(parents=True)
-    for f in MNIST_FILES:
+    for f in sorted(mnist_dir.glob("*.gz")):
         shutil.copy(f, raw / f.name)
     return tmp_path / "tv"
 
 
-def test_shared_mnist_copy_is_present():
-    # The tests below use the real files; their absence is a broken checkout, not a reason to skip.
-    assert len(MNIST_FILES) == 4, f"expected the four MNIST .gz files in {SHARED / 'data' / 'mnist'}"
+def _tree(root: Path) -> dict:
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
 
 
-def test_real_mnist_from_a_torchvision_root(tmp_path):
-    arrays, source = datasets.obtain("mnist", {"root": str(_torchvision_root(tmp_path))}, tmp_path / "dl")
+def test_real_mnist_from_a_torchvision_root(tmp_path, mnist_dir):
+    root = _torchvision_root(tmp_path, mnist_dir)
+    before = _tree(root)
+    arrays, source = datasets.obtain("mnist", {"root": str(root)}, tmp_path / "dl")
+    assert _tree(root) == before  # the user's folder is only read: nothing extracted or written there
     assert arrays["x_train"].shape == (60000, 28, 28) and arrays["x_test"].shape == (10000, 28, 28)
     assert arrays["x_train"].dtype == np.uint8 and set(np.unique(arrays["y_test"])) == set(range(10))
     assert source["source"] == "root" and len(source["md5"]) == 4
     # independent check of the first training image against the raw IDX bytes
-    with gzip.open(MNIST_FILES[[f.name for f in MNIST_FILES].index("train-images-idx3-ubyte.gz")]) as fh:
+    with gzip.open(mnist_dir / "train-images-idx3-ubyte.gz") as fh:
         magic, n, h, w = struct.unpack(">iiii", fh.read(16))
         first = np.frombuffer(fh.read(h * w), dtype=np.uint8).reshape(h, w)
     assert (magic, n) == (2051, 60000) and np.array_equal(arrays["x_train"][0], first)
 
 
-def test_truncated_mnist_file_is_reported_not_used(tmp_path):
-    root = _torchvision_root(tmp_path)
+def test_planted_files_beside_the_archives_are_never_read(tmp_path, mnist_dir):
+    # an extracted copy and a legacy processed file beside the verified .gz: the .gz bytes are what is parsed
+    root = _torchvision_root(tmp_path, mnist_dir)
+    raw = root / "MNIST" / "raw"
+    (raw / "t10k-images-idx3-ubyte").write_bytes(struct.pack(">iiii", 2051, 3, 28, 28) + bytes(3 * 784))
+    (root / "MNIST" / "processed").mkdir()
+    (root / "MNIST" / "processed" / "test.pt").write_bytes(b"not a tensor")
+    arrays, _ = datasets.obtain("mnist", {"root": str(root)}, tmp_path / "dl")
+    assert arrays["x_test"].shape == (10000, 28, 28) and arrays["x_test"].any()
+
+
+def test_truncated_mnist_file_is_reported_not_used(tmp_path, mnist_dir):
+    root = _torchvision_root(tmp_path, mnist_dir)
     target = root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz"
     target.write_bytes(target.read_bytes()[:1000])
     with pytest.raises(datasets.DatasetError, match="t10k-labels-idx1-ubyte.gz fails its MD5 check"):
@@ -65,8 +72,8 @@ def test_synthetic_idx_files_in_the_real_format_fail_verification(tmp_path):
         datasets.obtain("mnist", {"root": str(tmp_path / "tv")}, tmp_path / "dl")
 
 
-def test_missing_root_file_names_both_options(tmp_path):
-    root = _torchvision_root(tmp_path)
+def test_missing_root_file_names_both_options(tmp_path, mnist_dir):
+    root = _torchvision_root(tmp_path, mnist_dir)
     (root / "MNIST" / "raw" / "train-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(datasets.DatasetError, match="datasets.mnist.root") as err:
         datasets.obtain("mnist", {"root": str(root)}, tmp_path / "dl")
@@ -129,10 +136,35 @@ def test_offline_download_fails_at_once_naming_both_options(tmp_path, monkeypatc
     assert "datasets.mnist.root" in str(err.value) and "datasets.mnist.npz" in str(err.value)
 
 
-def test_cifar10_subset_made_by_the_shared_tool(tmp_path):
-    out = tmp_path / "cifar.npz"
-    subprocess.run([sys.executable, str(SHARED / "tools" / "cifar10_npz.py"), str(out), "--train", "1000",
-                    "--test", "100"], check=True, capture_output=True)
-    arrays, source = datasets.obtain("cifar10", {"npz": str(out)}, tmp_path / "dl")
-    assert arrays["x_train"].shape == (1000, 32, 32, 3) and arrays["x_test"].shape == (100, 32, 32, 3)
-    assert source["source"] == "npz"
+def test_real_cifar10_arrays(tmp_path, cifar10_npz):
+    arrays, source = datasets.obtain("cifar10", {"npz": str(cifar10_npz)}, tmp_path / "dl")
+    assert arrays["x_train"].shape[1:] == (32, 32, 3) and arrays["x_train"].shape[0] >= 1000
+    assert arrays["x_train"].dtype == np.uint8 and set(np.unique(arrays["y_train"])) == set(range(10))
+    assert source["source"] == "npz" and len(source["sha256"]) == 64
+
+
+def test_idx_parser_against_hand_made_files():
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    blob = struct.pack(">iiii", 2051, 2, 3, 4) + images.tobytes()
+    assert np.array_equal(datasets.parse_idx(gzip.compress(blob), "x"), images)
+    assert np.array_equal(datasets.parse_idx(struct.pack(">ii", 2049, 3) + bytes([7, 8, 9]), "y"), [7, 8, 9])
+    with pytest.raises(datasets.DatasetError, match="promises"):
+        datasets.parse_idx(blob[:-1], "short")
+    with pytest.raises(datasets.DatasetError, match="not an IDX"):
+        datasets.parse_idx(b"PK\x03\x04", "zip")
+
+
+def test_cifar10_batches_decode_to_hwc_rgb():
+    # The CIFAR-10 python format: each row holds 1024 red, then 1024 green, then 1024 blue bytes, row-major.
+    import pickle
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (3, 32, 32, 3)).astype(np.uint8)  # (N, H, W, C)
+    rows = np.concatenate([images[..., c].reshape(3, 1024) for c in range(3)], axis=1)  # (N, 3072)
+    blobs = {}
+    from torchvision.datasets import CIFAR10
+
+    for fname, _ in CIFAR10.train_list + CIFAR10.test_list:
+        blobs[f"{CIFAR10.base_folder}/{fname}"] = pickle.dumps({"data": rows, "labels": [1, 2, 3]})
+    arrays = datasets.decode_root("cifar10", blobs, "test")
+    assert np.array_equal(arrays["x_test"], images) and arrays["x_train"].shape == (15, 32, 32, 3)

@@ -119,12 +119,13 @@ def allocation_claims(fig4: pd.DataFrame, tol: dict) -> list[dict]:
 
 def claims_table(tables: dict, checks: dict) -> pd.DataFrame:
     """All claims, in the order of ``checks``: {figure: [(claims function, tolerances), ...]};
-    tables: {figure: its table}. Figures without a table are skipped."""
+    tables: {figure: its table}. Figures without a table are skipped. The figure column is the number
+    the checks are filed under (the figure registry's), whatever the function wrote."""
     rows = []
     for figure, fns in checks.items():
         if figure in tables:
             for fn, tol in fns:
-                rows += fn(_ints(tables[figure]), tol)
+                rows += [{**row, "figure": figure} for row in fn(_ints(tables[figure]), tol)]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -1,11 +1,14 @@
-"""Getting MNIST and CIFAR-10 as uint8 arrays, verified (BRIEF section 6; issue: real data).
+"""Getting MNIST and CIFAR-10 as uint8 arrays, verified (docs/theory.md, real data).
 
 Three sources, in this order of precedence (config ``datasets.<name>``):
 
 - ``npz``:  an array file with x_train, y_train, x_test, y_test (uint8 images, integer labels);
             its SHA-256 is recorded with the results.
 - ``root``: a folder in torchvision's own layout (MNIST/raw/*.gz, cifar-10-batches-py/), whose files are
-            checked against torchvision's MD5 sums before use.
+            checked against torchvision's MD5 sums and then decoded in this process from the very bytes
+            that were checked (the IDX files inside the .gz, the CIFAR-10 pickles). The folder is only
+            read: nothing is extracted or written into it, and files beside the archives (an extracted
+            copy, torchvision's legacy processed/*.pt) are never read.
 - neither:  torchvision downloads into ``download_root`` (download=True verifies the MD5 sums).
 
 Every failure raises :class:`DatasetError` with a message that names the file and the fix.
@@ -79,9 +82,10 @@ def _torchvision_class(name: str):
     return tvd.MNIST if name == "mnist" else tvd.CIFAR10
 
 
-def _verify_root(name: str, root: Path) -> dict[str, str]:
-    """MD5 of every file torchvision needs under root, checked; returns {relative path: md5}."""
-    from torchvision.datasets.utils import check_integrity
+def _verify_root(name: str, root: Path) -> dict[str, bytes]:
+    """Every file torchvision needs under root, read once and checked against its MD5;
+    returns {relative path: the verified bytes}."""
+    import hashlib
 
     cls = _torchvision_class(name)
     if name == "mnist":
@@ -93,11 +97,50 @@ def _verify_root(name: str, root: Path) -> dict[str, str]:
         path = root / rel
         if not path.is_file():
             raise DatasetError(f"datasets.{name}.root = {root}: {rel} is missing. " + _options(name))
-        if not check_integrity(str(path), md5):
+        blob = path.read_bytes()
+        if hashlib.md5(blob).hexdigest() != md5:
             raise DatasetError(f"datasets.{name}.root = {root}: {rel} fails its MD5 check (expected {md5}): the file is "
                                f"corrupt or truncated; replace it with the original")
-        checked[str(rel)] = md5
+        checked[str(rel)] = blob
     return checked
+
+
+def parse_idx(blob: bytes, source: str) -> np.ndarray:
+    """An IDX file (MNIST's format: magic 0x0000080D with D dimensions, big-endian sizes, uint8 data),
+    gzip-compressed or not. -> uint8 array of the stored shape."""
+    import gzip
+    import struct
+
+    if blob[:2] == b"\x1f\x8b":
+        blob = gzip.decompress(blob)
+    if len(blob) < 4 or blob[:2] != b"\x00\x00" or blob[2] != 0x08:
+        raise DatasetError(f"{source}: not an IDX file of unsigned bytes")
+    dims = blob[3]
+    shape = struct.unpack(f">{dims}i", blob[4:4 + 4 * dims])
+    data = np.frombuffer(blob, dtype=np.uint8, offset=4 + 4 * dims)
+    if data.size != int(np.prod(shape)):
+        raise DatasetError(f"{source}: the IDX header promises {shape} but {data.size} bytes follow")
+    return data.reshape(shape)
+
+
+def decode_root(name: str, blobs: dict[str, bytes], source: str) -> dict:
+    """The arrays from the verified bytes: MNIST's four IDX files, CIFAR-10's pickled batches."""
+    if name == "mnist":
+        part = {Path(rel).name.rsplit("-idx", 1)[0]: b for rel, b in blobs.items()}  # "train-images", ...
+        return {"x_train": parse_idx(part["train-images"], source), "y_train": parse_idx(part["train-labels"], source),
+                "x_test": parse_idx(part["t10k-images"], source), "y_test": parse_idx(part["t10k-labels"], source)}
+    import pickle
+
+    cls = _torchvision_class(name)
+    out = {}
+    for split, names in (("train", [f for f, _ in cls.train_list]), ("test", [f for f, _ in cls.test_list])):
+        xs, ys = [], []
+        for fname in names:
+            batch = pickle.loads(blobs[str(Path(cls.base_folder) / fname)], encoding="latin1")
+            xs.append(np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+            ys.append(np.asarray(batch.get("labels", batch.get("fine_labels"))))
+        out[f"x_{split}"], out[f"y_{split}"] = np.concatenate(xs), np.concatenate(ys)
+    return out
 
 
 def _load_torchvision(name: str, root: Path) -> dict:
@@ -114,13 +157,18 @@ def from_root(name: str, root: str | Path) -> tuple[dict, dict]:
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(f"datasets.{name}.root = {root}: no such folder. " + _options(name))
-    md5s = _verify_root(name, root)
+    import hashlib
+
+    blobs = _verify_root(name, root)
+    source = f"datasets.{name}.root = {root}"
     try:
-        arrays = _load_torchvision(name, root)
-    except Exception as err:  # torchvision found a verified file it could not parse
-        raise DatasetError(f"datasets.{name}.root = {root}: torchvision could not read the verified files ({err})") from err
-    return _check_arrays(name, arrays, f"datasets.{name}.root = {root}"), {
-        "source": "root", "path": str(root), "md5": md5s}
+        arrays = decode_root(name, blobs, source)
+    except DatasetError:
+        raise
+    except Exception as err:  # a verified file that does not parse
+        raise DatasetError(f"{source}: the verified files could not be decoded ({type(err).__name__}: {err})") from err
+    md5s = {rel: hashlib.md5(b).hexdigest() for rel, b in blobs.items()}
+    return _check_arrays(name, arrays, source), {"source": "root", "path": str(root), "md5": md5s}
 
 
 def download(name: str, download_root: str | Path) -> tuple[dict, dict]:

@@ -9,10 +9,7 @@ localrules:
 rule claims:
     input:
         tables=[f"figures/{fig.stem}.csv" for fig in FIGURES],
-        code=sorted(
-            set(code("claims.py"))
-            | set(module_inputs([fn for fig in FIGURES for fn in registry.code_modules(fig, "claims")], workflow.basedir))
-        ),
+        code=claims_code(),
     output:
         report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
     params:

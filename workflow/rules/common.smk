@@ -29,6 +29,24 @@ def code(script):
     return code_inputs(f"workflow/scripts/{script}", workflow.basedir)
 
 
+def figure(wildcards):
+    """The registry entry of a {figure} wildcard."""
+    return registry.FIGURES[wildcards.figure]
+
+
+def figure_code(wildcards, stage, script):
+    """A figure rule's code: its script's imports and the modules of the function the stage runs."""
+    modules = module_inputs(registry.code_modules(figure(wildcards), stage), workflow.basedir)
+    return sorted(set(code(script)) | set(modules))
+
+
+def claims_code():
+    return sorted(
+        set(code("claims.py"))
+        | set(module_inputs([fn for fig in FIGURES for fn in registry.code_modules(fig, "claims")], workflow.basedir))
+    )
+
+
 def check_integer_units():
     """Fail at parse time, naming the key, when some r * d is not an integer number of hidden units."""
     pairs = [("limit.r", r, d, "limit.runs.*.d") for spec in config["limit"]["runs"].values()

@@ -8,17 +8,10 @@ localrules:
     figure_plot,
 
 
-def figure(wildcards):
-    return registry.FIGURES[wildcards.figure]
-
-
 rule figure_table:
     input:
         unpack(lambda w: registry.flat_inputs(figure(w), config)),
-        code=lambda w: sorted(
-            set(code("figure_table.py"))
-            | set(module_inputs(registry.code_modules(figure(w), "table"), workflow.basedir))
-        ),
+        code=lambda w: figure_code(w, "table", "figure_table.py"),
     output:
         "figures/{figure}.csv",
     params:
@@ -37,10 +30,7 @@ rule figure_table:
 rule figure_plot:
     input:
         table="figures/{figure}.csv",
-        code=lambda w: sorted(
-            set(code("plot_figure.py"))
-            | set(module_inputs(registry.code_modules(figure(w), "plot"), workflow.basedir))
-        ),
+        code=lambda w: figure_code(w, "plot", "plot_figure.py"),
     output:
         pdf=report("figures/{figure}.pdf", caption="../report/figure.rst", category="Figures"),
         png=report("figures/{figure}.png", caption="../report/figure.rst", category="Figures"),
