@@ -1,4 +1,4 @@
-"""Speed of the three trainers (issue: Gaussian-data core). Run on demand, not in the tests:
+"""Speed of the three trainers. Run on demand, not in the tests:
 
     python benchmarks/bench_trainers.py [--device cpu|cuda] [--dims 256 512 1024] [--threads N]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU check of issue 4, run on a machine with a CUDA GPU from the repository root:
+# The GPU check, run on a machine with a CUDA GPU from the repository root:
 #   bash benchmarks/gpu_check.sh [OUTDIR]
 # It runs the CUDA tests (and the CPU ones beside them), then the trainer benchmark on the GPU and on
 # the same machine's CPU, and writes everything under OUTDIR (default: benchmarks/out).

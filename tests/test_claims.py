@@ -444,6 +444,9 @@ def test_claims_table_order_skipped_figures_and_columns():
     assert list(out.figure) == [4, 4, 1, 2]
     assert "water-filling" in out.claim.iloc[0] and "allocation" in out.claim.iloc[1]
     assert list(out.holds) == [True, True, True, False]
+    # the figure column is the number the checks are filed under, whatever the function writes
+    refiled = claims.claims_table({7: tables[1]}, {7: [(claims.limit_claims, TOL)]})
+    assert list(refiled.figure) == [7]
     empty = claims.claims_table({}, checks)
     assert list(empty.columns) == claims.COLUMNS and len(empty) == 0
 

@@ -1,4 +1,4 @@
-"""The closed-form population risk (BRIEF section 2) against Monte Carlo and least squares."""
+"""The closed-form population risk (docs/theory.md eq. (3)) against Monte Carlo and least squares."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Preprocessing of real images (BRIEF section 6): fitted on the training split only."""
+"""Preprocessing of real images (docs/theory.md eq. (29)): fitted on the training split only."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Pinned environments agree, and the README's generated parts are current (issue: reviewer reproduction)."""
+"""Pinned environments agree, and the README's generated parts are current (docs/reproducibility.md)."""
 
 import re
 import tomllib
@@ -53,8 +53,8 @@ def test_environment_yml_agrees_with_pyproject():
             conda[m.group(1).lower()] = m.group(2)
     for req in _pyproject_requirements():
         name = req.name.lower()
-        if name in ("pytest", "snakemake-executor-plugin-slurm"):
-            continue  # test and cluster extras, installed on demand
+        if name in ("pytest", "ruff", "snakefmt", "snakemake-executor-plugin-slurm"):
+            continue  # test, lint and cluster extras, installed on demand
         if name in pip:
             assert str(pip[name].specifier) == str(req.specifier), f"{name}: {pip[name]} vs {req}"
         else:
@@ -81,3 +81,11 @@ def test_readme_runtime_table_is_filled_from_a_real_run():
     text = (ROOT / "README.md").read_text()
     block = re.search(r"<!-- BEGIN runtime-table -->\n(.*?)<!-- END runtime-table -->", text, re.S).group(1)
     assert "summed job time" in block and "figures 5-6" in block
+
+
+def test_the_package_docstring_lists_every_module():
+    import signae
+
+    modules = sorted(p.stem for p in (ROOT / "src" / "signae").glob("*.py") if p.stem != "__init__")
+    listed = re.findall(r"^- (\w+):", signae.__doc__, re.M)
+    assert sorted(listed) == modules

@@ -1,4 +1,4 @@
-"""Scalar theory (BRIEF section 3 and 5) against the brief's table and independent computations."""
+"""Scalar theory (docs/theory.md, the limit and water-filling) against reference values and independent computations."""
 
 import math
 
@@ -8,13 +8,13 @@ import torch
 
 from signae import data, linalg, population, theory, train
 
-# BRIEF section 3, the reference table of R*(r) (six decimals).
+# Reference values of R*(r) to six decimals, computed by hand from 1 - 2r/pi and c/(r + c).
 TABLE = {0.125: 0.920423, 0.25: 0.840845, 0.5: 0.681690, 0.75: 0.522535, 1: 0.363380,
          1.5: 0.275641, 2: 0.222031, 3: 0.159851, 4: 0.124879}
 
 
 @pytest.mark.parametrize("r,value", TABLE.items())
-def test_optimal_risk_matches_brief_table(r, value):
+def test_optimal_risk_matches_reference_values(r, value):
     assert theory.optimal_risk(r) == pytest.approx(value, abs=1e-6)
 
 
@@ -30,7 +30,7 @@ def test_optimal_risk_rejects_nonpositive_rate():
 
 
 def test_beta_is_continuous_and_attains_the_limit():
-    # beta(r) is the minimiser over beta of the tied risk at the optimal frame (BRIEF section 3):
+    # beta(r) is the minimiser over beta of the tied risk at the optimal frame (docs/theory.md eq. (10)):
     # with arcsin(G) ~ G + cI and Bbar^T Bbar = m I, R(beta) = 1 - 2 sqrt(2/pi) beta r + (2/pi) beta^2 r (m + c),
     # whose minimiser is sqrt(pi/2) / (m + c) with m = max(r, 1) for r > 1 and G = I for r <= 1.
     assert theory.optimal_decoder_scale(1.0) == pytest.approx(math.sqrt(math.pi / 2) / (1 + theory.C_SIGN), rel=1e-14)
@@ -50,7 +50,7 @@ def test_tied_optimum_is_exact_for_orthogonal_rows():
 
 
 def test_tight_frame_excess_is_order_one_over_d():
-    # BRIEF section 3: at r = 2 the tight frame's excess is about 0.0015 at d = 100 and 0.0004 at d = 400.
+    # At r = 2 the tight frame's excess is about 0.0015 at d = 100 and 0.0004 at d = 400.
     excess = {}
     for d in (100, 400):
         n = 2 * d
@@ -102,6 +102,6 @@ def test_marchenko_pastur_baseline_against_simulation(r):
     assert np.mean(sims) == pytest.approx(theory.marchenko_pastur_risk(r), rel=5e-3)
 
 
-def test_marchenko_pastur_values_from_the_brief():
+def test_marchenko_pastur_reference_values():
     for r, value in ((0.5, 0.7212), (2.0, 0.3046), (4.0, 0.1533)):
         assert theory.marchenko_pastur_risk(r) == pytest.approx(value, abs=5e-4)

@@ -1,4 +1,4 @@
-"""Each trainer reaches the limit at small d (BRIEF section 4), deterministically."""
+"""Each trainer reaches the limit at small d (docs/theory.md, gradient methods), deterministically."""
 
 import numpy as np
 import pytest
@@ -37,14 +37,14 @@ def test_weight_tied_gd_reaches_the_limit_and_beta(r):
 def test_sample_based_training_reaches_the_limit(r, estimator):
     d = 64
     res = train.sample_gd(d, int(r * d), steps=60, batch=4096, estimator=estimator)
-    # evaluated with the true sign and the exact risk; 3% as in the issue's figure-1 target
+    # evaluated with the true sign and the exact risk; 3%, the tolerance claims.limit_sample of figure 1
     assert res.final_loss == pytest.approx(theory.optimal_risk(r), rel=0.03)
     assert res.final_loss >= theory.optimal_risk(r) - 1e-6
 
 
 @pytest.mark.parametrize("r", [0.25, 1.0])
 def test_projected_gd_matches_water_filling_at_d60(r):
-    # BRIEF section 5: a three-level spectrum at d = 60, water-filling vs projected GD within 1%.
+    # docs/theory.md, water-filling: a three-level spectrum at d = 60, water-filling vs projected GD within 1%.
     d = 60
     lam = data.spectrum("levels", d, levels=(4.0, 1.0, 0.25))
     Sigma = data.covariance(lam, seed=0)

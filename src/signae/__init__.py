@@ -1,14 +1,31 @@
 """signae: two-layer autoencoders x_hat = A sign(Bx), their fundamental limits and gradient methods.
 
-Reproduces Shevchenko, Koegler, Hassani, Mondelli, ICML 2023 (arXiv:2212.13468). Modules:
+Reproduces Shevchenko, Koegler, Hassani, Mondelli, ICML 2023 (arXiv:2212.13468); the formulas are
+numbered in docs/theory.md, and docs/api.md shows how to use them from Python. Modules, in the order
+data flows through the pipeline:
 
-- theory:      R*(r), beta(r), Shannon, PCA, Marchenko-Pastur baseline, water-filling (scalars)
-- population:  the exact population risk and optimal decoder (torch, differentiable)
-- data:        covariance spectra and Gaussian samples
-- train:       projected GD, weight-tied GD, sample-based GD
-- evaluate:    learned spectra, decoder scale, axis alignment, learned allocation
-- experiment:  one pipeline run, saved with its metadata
-- tables, claims, plotting: figure tables, the claims table and the figures
+- theory:        R*(r), beta(r), Shannon, PCA, Marchenko-Pastur baseline and density, water-filling
+- population:    the exact population risk, optimal decoder and encoder gradient (torch)
+- linalg:        unit rows, Haar rotations, matrix powers
+- device:        device choice, threads, deterministic kernels, host copies
+- data:          covariance spectra and Gaussian samples
+- datasets:      MNIST and CIFAR-10 as verified arrays
+- realdata:      preprocessing of real images, the designed encoder, the real-data batch source
+- train:         projected GD, weight-tied GD, the sample-based trainer over a batch source
+- runs:          the run record: identity, paths, hidden units, save and load with checksums
+- experiment:    one checked training run of the pipeline
+- universality:  the Gaussian twin and the norm correction (figure 5)
+- evaluate:      learned spectra, decoder scale, axis alignment, learned allocation
+- tables:        the tidy table behind each figure
+- claims:        the claims table
+- plotting:      the figures
+- figures:       the figure registry the workflow reads
+- reporting:     report tables, manifest, end-of-run summary
+- resources:     memory and time requests of the workflow's jobs
+- codedeps:      the package files each workflow script depends on
+- config:        the pipeline's configuration outside Snakemake
+- provenance:    versions, device, checksums, atomic JSON, job logs
+- docs:          the generated parts of README.md and docs/
 """
 
 __version__ = "0.1.0"

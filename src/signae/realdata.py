@@ -1,4 +1,4 @@
-"""Real images as inputs x in R^d, and autoencoders trained and judged on them (BRIEF section 6).
+"""Real images as inputs x in R^d, and autoencoders trained and judged on them (docs/theory.md, real data).
 
 Preprocessing is fitted on the training split only and then applied to both splits:
 flatten, scale pixels to [0, 1], (optionally) convert CIFAR-10 to grey levels, drop pixels of zero
@@ -65,7 +65,7 @@ def flatten(images: np.ndarray, grayscale: bool) -> np.ndarray:
 
 def preprocess(x_train_raw: np.ndarray, x_test_raw: np.ndarray, variant: str, floor: float,
                grayscale: bool = False) -> Prepared:
-    """Fit the preprocessing on the training split, apply it to both (BRIEF section 6). (docs/theory.md eq. (29))"""
+    """Fit the preprocessing on the training split, apply it to both (docs/theory.md eq. (29))."""
     if variant not in ("unwhitened", "whitened"):
         raise ValueError(f"variant must be 'unwhitened' or 'whitened', got {variant!r}")
     xtr, xte = flatten(x_train_raw, grayscale), flatten(x_test_raw, grayscale)
@@ -116,7 +116,7 @@ def load_prepared(npz_path, json_path) -> Prepared:
 
 
 def prediction(variant: str, eigenvalues: np.ndarray, n: int) -> float:
-    """The Gaussian theory a variant is compared with (BRIEF section 6): R*(n/d) once whitened, (docs/theory.md eq. (30))
+    """The Gaussian theory a variant is compared with (docs/theory.md eq. (30)): R*(n/d) once whitened,
     water-filling on the training spectrum otherwise."""
     if variant == "whitened":
         return float(theory.optimal_risk(n / len(eigenvalues)))
@@ -141,7 +141,7 @@ def test_loss(A: torch.Tensor, V: torch.Tensor, Z: torch.Tensor, X: torch.Tensor
 
 
 def designed_encoder(eigenvalues: np.ndarray, kept: int, n: int, seed: int) -> np.ndarray:
-    """The training-free encoder of BRIEF section 6, in whitened coordinates. -> V (n, kept), unit rows. (docs/theory.md eq. (31))
+    """The training-free designed encoder (docs/theory.md eq. (31)), in whitened coordinates. -> V (n, kept), unit rows.
 
     Water-filling allocation m_i on the kept spectrum, U = W diag(sqrt(m)) with W (n, kept) having
     orthonormal columns over the active directions (a Haar rotation), rows then normalised.

@@ -1,6 +1,5 @@
 """What a reviewer reads first: the claims rendered failures first, run times and memory per figure,
-the software and the device, the manifest of every file a figure is built from (issue: reviewer
-reproduction). All inputs are files the pipeline already wrote."""
+the software and the device, the manifest of every file a figure is built from (docs/reproducibility.md). All inputs are files the pipeline already wrote."""
 
 from __future__ import annotations
 

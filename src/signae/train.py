@@ -88,7 +88,8 @@ def projected_gd(
     record_every: int = 1,
     backtrack: bool = False,
 ) -> TrainResult:
-    """Projected GD on the exact population risk from a Gaussian initialisation (BRIEF section 4). (docs/theory.md eq. (17)) (docs/theory.md eq. (19))
+    """Projected GD on the exact population risk from a Gaussian initialisation (docs/theory.md eq. (17),
+    with the step of eq. (19)).
 
     decoder="optimal": minimise R(A*(B), B) over the encoder (variable projection).
     decoder="joint":   minimise R(A, B) over (A, B) from A = 0, with step lr_decoder * d on A.
@@ -97,7 +98,7 @@ def projected_gd(
     the recorded curve never rises; lets one large lr serve spectra of very different steepness (costs
     one device-to-host sync per step).
 
-    The encoder is held as V = B Sigma^{1/2} with unit rows (U of BRIEF section 5; V = B for
+    The encoder is held as V = B Sigma^{1/2} with unit rows (U of docs/theory.md, general covariance; V = B for
     Sigma = I), the parametrisation in which the risk is a function on a product of spheres; the
     step is lr * d / lambda_max(Sigma), so one lr fits every spectrum normalised to tr Sigma = d.
     The Gaussian initialisation is drawn for V, i.e. in whitened coordinates.
@@ -181,7 +182,7 @@ def tied_gd(
     dtype: torch.dtype = torch.float64,
     record_every: int = 1,
 ) -> TrainResult:
-    """Plain GD on the weight-tied model A = beta Bbar^T, x ~ N(0, I_d) (BRIEF section 4). (docs/theory.md eq. (20))
+    """Plain GD on the weight-tied model A = beta Bbar^T, x ~ N(0, I_d) (docs/theory.md eq. (20)).
 
     B is not projected: the risk depends on B only through Bbar, so its gradient is orthogonal to
     each row and the row norms only drift at second order. beta starts at 0 and steps by
@@ -256,7 +257,7 @@ ESTIMATORS = ("tanh", "ste")
 def surrogate_loss(Z: torch.Tensor, X: torch.Tensor, V: torch.Tensor, s: float, ridge: float,
                    estimator: str = "tanh") -> torch.Tensor:
     """Batch loss through a differentiable stand-in for sign, with the batch least-squares decoder (docs/theory.md eq. (21))
-    (variable projection). The two options of BRIEF section 4:
+    (variable projection). Two ways through sign:
 
     estimator="tanh": features F = tanh(s P), the smooth surrogate (loss and gradient both of tanh);
     estimator="ste":  straight-through, F = sign(P) in the forward pass (the loss is the true sign
