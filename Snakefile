@@ -23,12 +23,12 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         FIGURE_FILES,
         "results/claims.csv",
         "results/report/claims.html",
         "results/MANIFEST.sha256",
-    default_target: True
 
 
 onsuccess:

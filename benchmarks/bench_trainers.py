@@ -79,8 +79,11 @@ def time_to_target(name: str, d: int, device, tol: float) -> tuple[float, int]:
     """Wall time and steps until the exact risk is within tol of R*(2): the smallest step budget that
     reaches it (runs are re-done from scratch for each budget, as a user would)."""
     target = theory.optimal_risk(R) * (1 + tol)
-    budgets = {"pgd": [2, 4, 6, 8, 10, 13, 16, 20, 30], "tied": [5, 10, 20, 40, 80, 160],
-               "sample": [10, 20, 30, 40, 60, 80]}[name]
+    budgets = {
+        "pgd": [2, 4, 6, 8, 10, 13, 16, 20, 30],
+        "tied": [5, 10, 20, 40, 80, 160],
+        "sample": [10, 20, 30, 40, 60, 80],
+    }[name]
     for steps in budgets:
         t0 = time.perf_counter()
         n = int(R * d)

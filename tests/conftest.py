@@ -16,8 +16,12 @@ import pytest
 import torch
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-MNIST_NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
-               "t10k-labels-idx1-ubyte.gz")
+MNIST_NAMES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -48,8 +52,9 @@ def cifar10_npz() -> pathlib.Path:
     """The real CIFAR-10 arrays (SIGNAE_CIFAR10_NPZ), or a skip naming the variable."""
     value = os.environ.get("SIGNAE_CIFAR10_NPZ")
     if not value:
-        pytest.skip("needs the real CIFAR-10 arrays: set SIGNAE_CIFAR10_NPZ to an .npz with x_train, y_train, "
-                    "x_test, y_test")
+        pytest.skip(
+            "needs the real CIFAR-10 arrays: set SIGNAE_CIFAR10_NPZ to an .npz with x_train, y_train, x_test, y_test"
+        )
     path = pathlib.Path(value)
     assert path.is_file(), f"SIGNAE_CIFAR10_NPZ={path} is not a file"
     return path
@@ -68,6 +73,11 @@ def synthetic_images(path: pathlib.Path, shape: tuple, n_train: int, n_test: int
         x = 128 + 60 * w @ patterns + 10 * rng.standard_normal((n, pixels))
         return np.clip(x, 0, 255).astype(np.uint8).reshape(n, *shape)
 
-    np.savez(path, x_train=make(n_train), y_train=rng.integers(0, 10, n_train), x_test=make(n_test),
-             y_test=rng.integers(0, 10, n_test))
+    np.savez(
+        path,
+        x_train=make(n_train),
+        y_train=rng.integers(0, 10, n_train),
+        x_test=make(n_test),
+        y_test=rng.integers(0, 10, n_test),
+    )
     return path

@@ -57,14 +57,22 @@ def test_scaled_grows_below_d_ref_only():
 
 def limit_table(losses, r=2.0, d=256, series="pgd", kind="trained"):
     pred = r_star(r)
-    return pd.DataFrame([{"series": series, "kind": kind, "r": r, "d": d, "seed": s, "loss": loss,
-                          "predicted": pred} for s, loss in enumerate(losses)])
+    return pd.DataFrame(
+        [
+            {"series": series, "kind": kind, "r": r, "d": d, "seed": s, "loss": loss, "predicted": pred}
+            for s, loss in enumerate(losses)
+        ]
+    )
 
 
 def with_theory_rows(df):
     """Add theory rows (no d, seed, predicted) that the claims must ignore."""
-    theory = pd.DataFrame([{"series": "R*(r)", "kind": "theory", "r": r, "d": None, "seed": None, "loss": r_star(r)}
-                           for r in (0.5, 1.0, 2.0)])
+    theory = pd.DataFrame(
+        [
+            {"series": "R*(r)", "kind": "theory", "r": r, "d": None, "seed": None, "loss": r_star(r)}
+            for r in (0.5, 1.0, 2.0)
+        ]
+    )
     return pd.concat([theory, df], ignore_index=True).astype({"d": "Int64", "seed": "Int64"})
 
 
@@ -130,9 +138,23 @@ def test_limit_claim_tolerance_scales_below_d_ref():
 
 def test_untrained_claim_against_the_marchenko_pastur_prediction():
     pred = 0.8  # the table's predicted column is what is compared, whatever its value
+
     def sim(loss, d):
-        return pd.DataFrame([{"series": "untrained (simulated)", "kind": "simulated", "r": 0.5, "d": d, "seed": s,
-                              "loss": loss + e, "predicted": pred} for s, e in enumerate((-1e-4, 1e-4))])
+        return pd.DataFrame(
+            [
+                {
+                    "series": "untrained (simulated)",
+                    "kind": "simulated",
+                    "r": 0.5,
+                    "d": d,
+                    "seed": s,
+                    "loss": loss + e,
+                    "predicted": pred,
+                }
+                for s, e in enumerate((-1e-4, 1e-4))
+            ]
+        )
+
     ok = only(claims.limit_claims(sim(pred * (1 + 0.5 * TOL["untrained"]), D_REF), TOL))
     assert ok["holds"] is True and ok["gap"] == pytest.approx(0.5 * TOL["untrained"])
     loss = pred * (1 + 1.5 * TOL["untrained"])
@@ -147,8 +169,10 @@ def test_untrained_claim_against_the_marchenko_pastur_prediction():
 def dynamics_table(final, r=2.0, d=256, steps=5):
     limit = r_star(r)
     losses = list(np.linspace(1.0, final, steps + 1))
-    rows = [{"series": "pgd", "r": r, "d": d, "seed": 0, "step": s, "loss": loss, "limit": limit}
-            for s, loss in enumerate(losses)]
+    rows = [
+        {"series": "pgd", "r": r, "d": d, "seed": 0, "step": s, "loss": loss, "limit": limit}
+        for s, loss in enumerate(losses)
+    ]
     return pd.DataFrame(rows[::-1])  # reversed: the claim must take the last step, not the last row
 
 
@@ -182,10 +206,34 @@ def test_dynamics_claims_one_row_per_curve():
 
 def spectrum_table(values, r, d=256, init=(0.1, 5.0)):
     target = r if r > 1 else 1.0
-    rows = [{"panel": "spectrum", "series": "trained", "trainer": "pgd", "r": r, "d": d, "seed": 0, "index": i,
-             "value": v, "predicted": target} for i, v in enumerate(values)]
-    rows += [{"panel": "spectrum", "series": "init", "trainer": "pgd", "r": r, "d": d, "seed": 0, "index": i,
-              "value": v, "predicted": target} for i, v in enumerate(init)]  # a spread init must be ignored
+    rows = [
+        {
+            "panel": "spectrum",
+            "series": "trained",
+            "trainer": "pgd",
+            "r": r,
+            "d": d,
+            "seed": 0,
+            "index": i,
+            "value": v,
+            "predicted": target,
+        }
+        for i, v in enumerate(values)
+    ]
+    rows += [
+        {
+            "panel": "spectrum",
+            "series": "init",
+            "trainer": "pgd",
+            "r": r,
+            "d": d,
+            "seed": 0,
+            "index": i,
+            "value": v,
+            "predicted": target,
+        }
+        for i, v in enumerate(init)
+    ]  # a spread init must be ignored
     return pd.DataFrame(rows)
 
 
@@ -212,8 +260,22 @@ def test_spectrum_claim_at_r_le_1_uses_the_tighter_tolerance(r):
 
 def test_decoder_scale_claim():
     def table(value, r):
-        return pd.DataFrame([{"panel": "decoder_scale", "series": "pgd", "trainer": "pgd", "r": r, "d": 256,
-                              "seed": 0, "index": 1e-3, "value": value, "predicted": beta(r)}])
+        return pd.DataFrame(
+            [
+                {
+                    "panel": "decoder_scale",
+                    "series": "pgd",
+                    "trainer": "pgd",
+                    "r": r,
+                    "d": 256,
+                    "seed": 0,
+                    "index": 1e-3,
+                    "value": value,
+                    "predicted": beta(r),
+                }
+            ]
+        )
+
     for r in (0.5, 2.0):
         value = beta(r) * (1 + 0.5 * TOL["decoder_scale"])
         row = only(claims.features_claims(table(value, r), TOL))
@@ -225,9 +287,25 @@ def test_decoder_scale_claim():
 def test_alignment_claim_is_the_mean_over_rows():
     d = 256
     pred = 3 * d / (d + 2)
+
     def table(values):
-        return pd.DataFrame([{"panel": "alignment", "series": "trained", "trainer": "pgd", "r": 2.0, "d": d,
-                              "seed": 0, "index": i, "value": v, "predicted": pred} for i, v in enumerate(values)])
+        return pd.DataFrame(
+            [
+                {
+                    "panel": "alignment",
+                    "series": "trained",
+                    "trainer": "pgd",
+                    "r": 2.0,
+                    "d": d,
+                    "seed": 0,
+                    "index": i,
+                    "value": v,
+                    "predicted": pred,
+                }
+                for i, v in enumerate(values)
+            ]
+        )
+
     values = [2.5, pred, 3.4]  # single rows off by more than 10%, the mean within
     row = only(claims.features_claims(table(values), TOL))
     assert row["reproduced"] == pytest.approx(np.mean(values))
@@ -241,10 +319,30 @@ def test_alignment_claim_is_the_mean_over_rows():
 
 
 def covariance_table(losses, pred=0.4, d=256, r=0.5):
-    rows = [{"panel": "loss", "series": "water-filling", "spectrum": "levels", "r": r, "d": d, "seed": None,
-             "loss": pred * 0.5}]  # a theory row (no predicted): ignored
-    rows += [{"panel": "loss", "series": "pgd", "spectrum": "levels", "r": r, "d": d, "seed": s, "loss": loss,
-              "predicted": pred} for s, loss in enumerate(losses)]
+    rows = [
+        {
+            "panel": "loss",
+            "series": "water-filling",
+            "spectrum": "levels",
+            "r": r,
+            "d": d,
+            "seed": None,
+            "loss": pred * 0.5,
+        }
+    ]  # a theory row (no predicted): ignored
+    rows += [
+        {
+            "panel": "loss",
+            "series": "pgd",
+            "spectrum": "levels",
+            "r": r,
+            "d": d,
+            "seed": s,
+            "loss": loss,
+            "predicted": pred,
+        }
+        for s, loss in enumerate(losses)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -262,9 +360,21 @@ def test_covariance_claim():
 
 
 def allocation_table(pred, learned, d=256, shuffle=True):
-    rows = [{"panel": "allocation", "series": series, "spectrum": "levels", "r": 0.5, "d": d, "seed": 0,
-             "index": i, "eigenvalue": 1.0, "value": v}
-            for series, vals in (("predicted", pred), ("learned", learned)) for i, v in enumerate(vals)]
+    rows = [
+        {
+            "panel": "allocation",
+            "series": series,
+            "spectrum": "levels",
+            "r": 0.5,
+            "d": d,
+            "seed": 0,
+            "index": i,
+            "eigenvalue": 1.0,
+            "value": v,
+        }
+        for series, vals in (("predicted", pred), ("learned", learned))
+        for i, v in enumerate(vals)
+    ]
     df = pd.DataFrame(rows)
     return df.sample(frac=1, random_state=0) if shuffle else df  # the claim must pair rows by index
 
@@ -284,12 +394,16 @@ def test_allocation_claim_is_the_misallocated_fraction():
 
 def test_allocation_claim_fails_just_above_tolerance_and_scales_below_d_ref():
     pred = np.array([4.0, 3.0, 2.0, 1.0, 0.0, 0.0])
+
     def moved(frac):
         learned = pred.copy()
         learned[0] -= frac * pred.sum() / 2
         learned[5] += frac * pred.sum() / 2
         return learned
-    assert only(claims.allocation_claims(allocation_table(pred, moved(1.05 * TOL["allocation"])), TOL))["holds"] is False
+
+    assert (
+        only(claims.allocation_claims(allocation_table(pred, moved(1.05 * TOL["allocation"])), TOL))["holds"] is False
+    )
     learned = moved(1.5 * TOL["allocation"])
     assert only(claims.allocation_claims(allocation_table(pred, learned, d=D_REF), TOL))["holds"] is False
     half = only(claims.allocation_claims(allocation_table(pred, learned, d=D_REF // 2), TOL))
@@ -310,13 +424,46 @@ def test_allocation_claim_pairs_entries_by_index():
 
 
 def universality_table(r, loss, pred, variant="unwhitened", designed=None, d=784):
-    rows = [{"dataset": "mnist", "variant": variant, "d": d, "seed": None, "series": "water-filling",
-             "kind": "theory", "r": r, "loss": pred * 0.5}]
-    rows += [{"dataset": "mnist", "variant": variant, "d": d, "seed": s, "series": "sample", "kind": "trained",
-              "r": r, "loss": loss + e, "predicted": pred} for s, e in enumerate((-1e-5, 1e-5))]
+    rows = [
+        {
+            "dataset": "mnist",
+            "variant": variant,
+            "d": d,
+            "seed": None,
+            "series": "water-filling",
+            "kind": "theory",
+            "r": r,
+            "loss": pred * 0.5,
+        }
+    ]
+    rows += [
+        {
+            "dataset": "mnist",
+            "variant": variant,
+            "d": d,
+            "seed": s,
+            "series": "sample",
+            "kind": "trained",
+            "r": r,
+            "loss": loss + e,
+            "predicted": pred,
+        }
+        for s, e in enumerate((-1e-5, 1e-5))
+    ]
     if designed is not None:
-        rows += [{"dataset": "mnist", "variant": variant, "d": d, "seed": s, "series": "designed",
-                  "kind": "designed", "r": r, "loss": designed} for s in range(2)]
+        rows += [
+            {
+                "dataset": "mnist",
+                "variant": variant,
+                "d": d,
+                "seed": s,
+                "series": "designed",
+                "kind": "designed",
+                "r": r,
+                "loss": designed,
+            }
+            for s in range(2)
+        ]
     return pd.DataFrame(rows)
 
 
@@ -337,8 +484,10 @@ def test_universality_claim_holds_with_its_gap():
     assert row["gap"] == pytest.approx(loss / pred - 1) and row["holds"] is True and row["figure"] == 5
 
 
-@pytest.mark.parametrize("r, tol_key", [(0.125, "unwhitened_low_r"), (0.5, "unwhitened_low_r"),
-                                        (0.75, "unwhitened_high_r"), (1.0, "unwhitened_high_r")])
+@pytest.mark.parametrize(
+    "r, tol_key",
+    [(0.125, "unwhitened_low_r"), (0.5, "unwhitened_low_r"), (0.75, "unwhitened_high_r"), (1.0, "unwhitened_high_r")],
+)
 def test_universality_tolerance_switches_at_r_one_half(r, tol_key):
     pred = 0.3
     gap = 0.5 * (REAL_TOL["unwhitened_low_r"] + REAL_TOL["unwhitened_high_r"])  # between the two tolerances
@@ -361,9 +510,11 @@ def test_universality_whitened_tolerance():
 
 def test_universality_at_least_as_well_as_the_designed_encoder_is_one_sided():
     pred, ref = 0.3, 0.32
+
     def row_for(loss):
         rows = claims.universality_claims(universality_table(0.25, loss, pred, designed=ref), REAL_TOL)
         return designed_row(rows)
+
     much_better = row_for(ref * 0.7)  # 30% better than the designed encoder: holds, however large the gap
     assert much_better["gap"] == pytest.approx(0.7 - 1) and much_better["predicted"] == pytest.approx(ref)
     assert much_better["holds"] is True
@@ -380,9 +531,22 @@ def test_universality_without_a_designed_value_has_no_designed_row():
 
 def test_universality_twin_claim():
     def table(loss, pred=0.3):
-        return pd.DataFrame([{"dataset": "mnist", "variant": "unwhitened", "d": 784, "seed": 0,
-                              "series": "Gaussian twin, projected GD", "kind": "twin", "r": 0.25, "loss": loss,
-                              "predicted": pred}])
+        return pd.DataFrame(
+            [
+                {
+                    "dataset": "mnist",
+                    "variant": "unwhitened",
+                    "d": 784,
+                    "seed": 0,
+                    "series": "Gaussian twin, projected GD",
+                    "kind": "twin",
+                    "r": 0.25,
+                    "loss": loss,
+                    "predicted": pred,
+                }
+            ]
+        )
+
     row = only(claims.universality_claims(table(0.3 * (1 + 0.5 * REAL_TOL["twin"])), REAL_TOL))
     assert row["gap"] == pytest.approx(0.5 * REAL_TOL["twin"]) and row["holds"] is True
     assert only(claims.universality_claims(table(0.3 * (1 + 1.05 * REAL_TOL["twin"])), REAL_TOL))["holds"] is False
@@ -407,7 +571,7 @@ def reconstruction_table(errors_by_r, pixels=8, images=2):
 def test_reconstruction_error_falling_with_r_holds():
     rows = claims.reconstruction_claims(reconstruction_table({0.125: 0.2, 0.5: 0.1, 1.0: 0.05}))
     assert len(rows) == 2
-    for row, (e0, e1) in zip(rows, [(0.04, 0.01), (0.01, 0.0025)]):
+    for row, (e0, e1) in zip(rows, [(0.04, 0.01), (0.01, 0.0025)], strict=True):
         assert row["predicted"] == pytest.approx(e0) and row["reproduced"] == pytest.approx(e1)
         assert row["gap"] == pytest.approx(e1 / e0 - 1) and row["holds"] is True and row["figure"] == 6
 
@@ -429,8 +593,9 @@ def test_claims_table_order_skipped_figures_and_columns():
     tables = {
         1: with_theory_rows(limit_table([pred2 * 1.001])),
         2: dynamics_table(r_star(0.5) * 1.5, r=0.5),
-        4: pd.concat([covariance_table([0.4]), allocation_table(np.array([2.0, 1.0]), np.array([2.0, 1.0]))],
-                     ignore_index=True),
+        4: pd.concat(
+            [covariance_table([0.4]), allocation_table(np.array([2.0, 1.0]), np.array([2.0, 1.0]))], ignore_index=True
+        ),
         9: limit_table([pred2 * 2]),  # no checks for it: ignored
     }
     checks = {
@@ -453,8 +618,12 @@ def test_claims_table_order_skipped_figures_and_columns():
 
 def test_claims_table_groups_d_and_seed_read_back_from_csv_as_floats():
     pred = r_star(0.5)
-    df = with_theory_rows(pd.concat([limit_table([pred, pred + 1e-7, pred], r=0.5, d=D_REF),
-                                     limit_table([pred * 1.5], r=0.5, d=D_REF // 2)], ignore_index=True))
+    df = with_theory_rows(
+        pd.concat(
+            [limit_table([pred, pred + 1e-7, pred], r=0.5, d=D_REF), limit_table([pred * 1.5], r=0.5, d=D_REF // 2)],
+            ignore_index=True,
+        )
+    )
     buf = io.StringIO()
     df.to_csv(buf, index=False)
     back = pd.read_csv(io.StringIO(buf.getvalue()))

@@ -47,15 +47,23 @@ def test_import_forms(tmp_path):
         def main():
             from signae import d
         """,
-        a="", b="x = 1\n", c="", d="from .e import y\n", e="y = 2\n", f="",
+        a="",
+        b="x = 1\n",
+        c="",
+        d="from .e import y\n",
+        e="y = 2\n",
+        f="",
     )
     assert code_inputs("workflow/scripts/s.py", root) == [f"src/signae/{m}.py" for m in "abcde"]
 
 
 def test_cycle_terminates(tmp_path):
-    root = _fake(tmp_path, "from signae.a import f\n",
-                 a="from .b import g\n\n\ndef f():\n    return g()\n",
-                 b="def g():\n    from .a import f\n    return f\n")
+    root = _fake(
+        tmp_path,
+        "from signae.a import f\n",
+        a="from .b import g\n\n\ndef f():\n    return g()\n",
+        b="def g():\n    from .a import f\n    return f\n",
+    )
     assert code_inputs("workflow/scripts/s.py", root) == ["src/signae/a.py", "src/signae/b.py"]
 
 
@@ -64,9 +72,9 @@ def test_third_party_and_lookalike_imports_are_ignored(tmp_path):
         tmp_path,
         # a top-level module named like a package module, a package whose name starts with signae,
         # a relative import in a script (not in the package) and a grandparent-relative one
-        "import numpy\nfrom torch import nn\nimport a\nimport signaex.a\nfrom signae_extra import a\n"
-        "from . import a\n",
-        a="from .. import b\nimport scipy\n", b="",
+        "import numpy\nfrom torch import nn\nimport a\nimport signaex.a\nfrom signae_extra import a\nfrom . import a\n",
+        a="from .. import b\nimport scipy\n",
+        b="",
     )
     assert code_inputs("workflow/scripts/s.py", root) == []
 
@@ -76,7 +84,10 @@ def test_init_counts_only_with_code(tmp_path):
     assert code_inputs("workflow/scripts/s.py", root) == ["src/signae/a.py"]
     (root / "src/signae/__init__.py").write_text(INIT + "from .c import thing\n")
     assert code_inputs("workflow/scripts/s.py", root) == [
-        "src/signae/__init__.py", "src/signae/a.py", "src/signae/c.py"]
+        "src/signae/__init__.py",
+        "src/signae/a.py",
+        "src/signae/c.py",
+    ]
     # a script that never imports the package depends on nothing
     (root / "workflow/scripts/s.py").write_text("import numpy\n")
     assert code_inputs("workflow/scripts/s.py", root) == []
@@ -84,8 +95,10 @@ def test_init_counts_only_with_code(tmp_path):
 
 def test_real_scripts(repo_root):
     # the plot rule: its script (the registry) plus the plotter's module, never the table or training code
-    plot = sorted(set(code_inputs("workflow/scripts/plot_figure.py", repo_root))
-                  | set(module_inputs(["signae.plotting.plot_fig1"], repo_root)))
+    plot = sorted(
+        set(code_inputs("workflow/scripts/plot_figure.py", repo_root))
+        | set(module_inputs(["signae.plotting.plot_fig1"], repo_root))
+    )
     assert "src/signae/plotting.py" in plot and "src/signae/figures.py" in plot
     assert "src/signae/train.py" not in plot and "src/signae/tables.py" not in plot
     table = module_inputs(["signae.tables.limit_table"], repo_root)

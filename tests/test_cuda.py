@@ -8,7 +8,9 @@ import torch
 from signae import experiment, realdata, theory, train
 from signae.runs import RunSpec
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (torch.cuda.is_available() is False)")
+pytestmark = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA GPU (torch.cuda.is_available() is False)"
+)
 
 
 def test_projected_gd_on_cuda_matches_cpu():
@@ -29,8 +31,11 @@ def test_tied_and_sample_trainers_reach_the_limit_on_cuda():
 
 
 def test_auto_device_picks_cuda_and_is_recorded():
-    result, meta = experiment.run(RunSpec("isotropic", "pgd", 2.0, 0, d=64), device="auto",
-                                  settings={"steps": 5, "lr": 1.0, "decoder": "optimal", "lr_decoder": 0.2})
+    result, meta = experiment.run(
+        RunSpec("isotropic", "pgd", 2.0, 0, d=64),
+        device="auto",
+        settings={"steps": 5, "lr": 1.0, "decoder": "optimal", "lr_decoder": 0.2},
+    )
     assert meta["device"]["device"].startswith("cuda") and "gpu" in meta["device"]
     assert isinstance(result.B, np.ndarray)
 
@@ -41,8 +46,18 @@ def test_real_data_trainer_on_cuda():
     lam *= 60 / lam.sum()
     x = (rng.standard_normal((6000, 60)) * np.sqrt(lam)).astype(np.float32)
     W = np.diag(1 / np.sqrt(lam))
-    prep = realdata.Prepared(x[:5000], x[5000:], x[:5000] @ W.astype(np.float32), x[5000:] @ W.astype(np.float32),
-                             lam, W, np.eye(60), np.zeros(60), {"d": 60})
-    res = realdata.train_sample(prep, 30, steps=30, batch=1024, lr=8.0, sharpness=(1.0, 6.0), seed=0,
-                                   device=torch.device("cuda"))
+    prep = realdata.Prepared(
+        x[:5000],
+        x[5000:],
+        x[:5000] @ W.astype(np.float32),
+        x[5000:] @ W.astype(np.float32),
+        lam,
+        W,
+        np.eye(60),
+        np.zeros(60),
+        {"d": 60},
+    )
+    res = realdata.train_sample(
+        prep, 30, steps=30, batch=1024, lr=8.0, sharpness=(1.0, 6.0), seed=0, device=torch.device("cuda")
+    )
     assert res.final_loss == pytest.approx(theory.water_filling(lam, 30).risk, rel=0.1)

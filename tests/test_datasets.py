@@ -12,6 +12,7 @@ import pytest
 
 from signae import datasets
 
+
 def _torchvision_root(tmp_path: Path, mnist_dir: Path) -> Path:
     raw = tmp_path / "tv" / "MNIST" / "raw"
     raw.mkdir(parents=True)
@@ -54,7 +55,7 @@ def test_truncated_mnist_file_is_reported_not_used(tmp_path, mnist_dir):
     root = _torchvision_root(tmp_path, mnist_dir)
     target = root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte.gz"
     target.write_bytes(target.read_bytes()[:1000])
-    with pytest.raises(datasets.DatasetError, match="t10k-labels-idx1-ubyte.gz fails its MD5 check"):
+    with pytest.raises(datasets.DatasetError, match=r"t10k-labels-idx1-ubyte\.gz fails its MD5 check"):
         datasets.obtain("mnist", {"root": str(root)}, tmp_path / "dl")
 
 
@@ -75,16 +76,19 @@ def test_synthetic_idx_files_in_the_real_format_fail_verification(tmp_path):
 def test_missing_root_file_names_both_options(tmp_path, mnist_dir):
     root = _torchvision_root(tmp_path, mnist_dir)
     (root / "MNIST" / "raw" / "train-labels-idx1-ubyte.gz").unlink()
-    with pytest.raises(datasets.DatasetError, match="datasets.mnist.root") as err:
+    with pytest.raises(datasets.DatasetError, match=r"datasets\.mnist\.root") as err:
         datasets.obtain("mnist", {"root": str(root)}, tmp_path / "dl")
     assert "datasets.mnist.npz" in str(err.value)
 
 
 def _write_npz(path, n_train=20, n_test=5, shape=(28, 28), dtype=np.uint8, drop=None):
     rng = np.random.default_rng(0)
-    arrays = {"x_train": rng.integers(0, 256, (n_train, *shape)).astype(dtype),
-              "y_train": rng.integers(0, 10, n_train), "x_test": rng.integers(0, 256, (n_test, *shape)).astype(dtype),
-              "y_test": rng.integers(0, 10, n_test)}
+    arrays = {
+        "x_train": rng.integers(0, 256, (n_train, *shape)).astype(dtype),
+        "y_train": rng.integers(0, 10, n_train),
+        "x_test": rng.integers(0, 256, (n_test, *shape)).astype(dtype),
+        "y_test": rng.integers(0, 10, n_test),
+    }
     if drop:
         arrays.pop(drop)
     np.savez(path, **arrays)
@@ -102,8 +106,12 @@ def test_npz_source_loads_and_records_its_sha256(tmp_path):
 
 @pytest.mark.parametrize(
     "kind,match",
-    [("truncated", "corrupt or truncated"), ("float", "expected uint8"), ("missing", "missing arrays"),
-     ("shape", "expected \\(N, 32, 32, 3\\)")],
+    [
+        ("truncated", "corrupt or truncated"),
+        ("float", "expected uint8"),
+        ("missing", "missing arrays"),
+        ("shape", "expected \\(N, 32, 32, 3\\)"),
+    ],
 )
 def test_bad_npz_files_are_reported(tmp_path, kind, match):
     path = tmp_path / "c.npz"

@@ -67,8 +67,10 @@ def parse_equations(text: str) -> tuple[list[Equation], list[str]]:
         if current is None:
             return
         if len(refs) != 1:
-            problems.append(f"eq. ({current[0]}) {current[1]!r}: {len(refs)} '**Code:** ... · **Tests:** ...' "
-                            f"lines, expected exactly 1")
+            problems.append(
+                f"eq. ({current[0]}) {current[1]!r}: {len(refs)} '**Code:** ... · **Tests:** ...' "
+                f"lines, expected exactly 1"
+            )
             return
         code_text, tests_text = refs[0].group("code").strip(), refs[0].group("tests").strip()
         code = [] if code_text == NO_CODE else BACKTICKED.findall(code_text)
@@ -91,7 +93,7 @@ def parse_equations(text: str) -> tuple[list[Equation], list[str]]:
                 problems.append(f"a '**Code:**' line outside an equation section: {line[:60]!r}")
             else:
                 refs.append(match)
-        elif line.startswith("**Code:**") or line.startswith("**Tests:**"):
+        elif line.startswith(("**Code:**", "**Tests:**")):
             problems.append(f"malformed reference line (expected '**Code:** ... · **Tests:** ...'): {line[:60]!r}")
     close()
     return equations, problems
@@ -101,8 +103,11 @@ def check_numbering(equations: list[Equation]) -> list[str]:
     """Equation numbers are 1, 2, 3, ... in order."""
     if not equations:
         return ["no equations found"]
-    return [f"equation {k}: numbered ({eq.number}), expected ({k})"
-            for k, eq in enumerate(equations, start=1) if eq.number != k]
+    return [
+        f"equation {k}: numbered ({eq.number}), expected ({k})"
+        for k, eq in enumerate(equations, start=1)
+        if eq.number != k
+    ]
 
 
 def resolve(name: str):
@@ -147,8 +152,11 @@ def check_code(equations: list[Equation], awaiting: frozenset[str] = frozenset()
 def defined_tests(path: Path) -> set[str]:
     """Names of the top-level `def test_...` of a test file."""
     tree = ast.parse(path.read_text())
-    return {node.name for node in tree.body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_")}
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test_")
+    }
 
 
 def check_tests(equations: list[Equation], root: Path = ROOT) -> list[str]:
@@ -212,8 +220,11 @@ def github_anchor(heading: str) -> str:
 def check_links(markdown: str, theory_text: str) -> list[str]:
     """Every link `theory.md#anchor` points to a heading of the theory page."""
     anchors = {github_anchor(line.lstrip("#")) for line in theory_text.splitlines() if line.startswith("#")}
-    return [f"link to theory.md#{a} matches no heading" for a in re.findall(r"\(theory\.md#([^)\s]+)\)", markdown)
-            if a not in anchors]
+    return [
+        f"link to theory.md#{a} matches no heading"
+        for a in re.findall(r"\(theory\.md#([^)\s]+)\)", markdown)
+        if a not in anchors
+    ]
 
 
 # Functions named in docs/theory.md whose modules are edited elsewhere and whose docstrings do not cite
@@ -247,8 +258,9 @@ def test_every_code_reference_points_to_an_equation_that_lists_it(equations):
 
 
 def test_api_examples_run():
-    result = doctest.testfile(str(API), module_relative=False,
-                              optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    result = doctest.testfile(
+        str(API), module_relative=False, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    )
     assert result.failed == 0
     assert result.attempted >= MIN_API_EXAMPLES
 
@@ -289,22 +301,29 @@ def test_checks_pass_on_a_good_page():
     assert [(e.number, e.code, len(e.tests)) for e in eqs] == [(1, ["signae.linalg.unit_rows"], 1), (2, [], 1)]
 
 
-@pytest.mark.parametrize("broken, expected", [
-    (GOOD.replace("signae.linalg.unit_rows", "signae.population.no_such_function"), "has no attribute"),
-    (GOOD.replace("signae.linalg.unit_rows", "signae.no_such_module.f"), "no attribute"),
-    (GOOD.replace("signae.linalg.unit_rows", "numpy.sum"), "not a name in the signae package"),
-    (GOOD.replace("signae.linalg.unit_rows", "signae.theory.pca_risk"), "does not cite 'eq. (1)'"),
-    (GOOD.replace("test_isotropic_closed_form_matches_monte_carlo", "test_no_such_test"), "defines no top-level"),
-    (GOOD.replace("tests/test_population.py", "tests/test_missing.py"), "does not exist"),
-    (GOOD.replace("tests/test_population.py", "test_population.py"), "is not 'tests/<file>.py::test_<name>'"),
-    (GOOD.replace("`tests/test_population.py::test_isotropic_closed_form_matches_monte_carlo`", "none"),
-     "lists no test"),
-    (GOOD.replace("### (2)", "### (3)"), "numbered (3), expected (2)"),
-    (GOOD.replace(" · **Tests:**", " **Tests:**"), "malformed reference line"),
-    (GOOD.replace("**Code:** none (argument only) · ", "**Code:** nothing · "), "lists no `name`"),
-    (GOOD + "\n**Code:** `signae.theory.pca_risk` · **Tests:** `tests/test_docs.py::test_api_examples_run`\n",
-     "2 '**Code:** ... · **Tests:** ...' lines"),
-])
+@pytest.mark.parametrize(
+    "broken, expected",
+    [
+        (GOOD.replace("signae.linalg.unit_rows", "signae.population.no_such_function"), "has no attribute"),
+        (GOOD.replace("signae.linalg.unit_rows", "signae.no_such_module.f"), "no attribute"),
+        (GOOD.replace("signae.linalg.unit_rows", "numpy.sum"), "not a name in the signae package"),
+        (GOOD.replace("signae.linalg.unit_rows", "signae.theory.pca_risk"), "does not cite 'eq. (1)'"),
+        (GOOD.replace("test_isotropic_closed_form_matches_monte_carlo", "test_no_such_test"), "defines no top-level"),
+        (GOOD.replace("tests/test_population.py", "tests/test_missing.py"), "does not exist"),
+        (GOOD.replace("tests/test_population.py", "test_population.py"), "is not 'tests/<file>.py::test_<name>'"),
+        (
+            GOOD.replace("`tests/test_population.py::test_isotropic_closed_form_matches_monte_carlo`", "none"),
+            "lists no test",
+        ),
+        (GOOD.replace("### (2)", "### (3)"), "numbered (3), expected (2)"),
+        (GOOD.replace(" · **Tests:**", " **Tests:**"), "malformed reference line"),
+        (GOOD.replace("**Code:** none (argument only) · ", "**Code:** nothing · "), "lists no `name`"),
+        (
+            GOOD + "\n**Code:** `signae.theory.pca_risk` · **Tests:** `tests/test_docs.py::test_api_examples_run`\n",
+            "2 '**Code:** ... · **Tests:** ...' lines",
+        ),
+    ],
+)
 def test_checks_report_broken_pages(broken, expected):
     problems = _problems(broken)
     assert any(expected in p for p in problems), problems
@@ -320,8 +339,10 @@ def test_citation_check_reports_a_docstring_citing_the_wrong_equation():
         """Cites docs/theory.md eq. (1), which does not list it, and eq. (7), which does not exist."""
 
     problems = check_citations(eqs, [("signae.linalg.unit_rows", listed), ("signae.x.unlisted", unlisted)])
-    assert problems == ["signae.x.unlisted cites eq. (1), whose **Code:** does not list it",
-                        "signae.x.unlisted cites eq. (7), which docs/theory.md does not have"]
+    assert problems == [
+        "signae.x.unlisted cites eq. (1), whose **Code:** does not list it",
+        "signae.x.unlisted cites eq. (7), which docs/theory.md does not have",
+    ]
 
 
 def test_link_check_reports_a_dangling_anchor():
@@ -362,8 +383,10 @@ def test_arcsine_moments_against_monte_carlo():
     X = data.sample(Sigma, d, N, seed=4)
     S = np.sign(X @ B.T)
     mom = population.SecondMoments(torch.as_tensor(B), torch.as_tensor(Sigma))
-    for samples, exact in ((X[:, :, None] * S[:, None, :], math.sqrt(2 / math.pi) * mom.cross.numpy()),
-                           (S[:, :, None] * S[:, None, :], (2 / math.pi) * mom.gram.numpy())):
+    for samples, exact in (
+        (X[:, :, None] * S[:, None, :], math.sqrt(2 / math.pi) * mom.cross.numpy()),
+        (S[:, :, None] * S[:, None, :], (2 / math.pi) * mom.gram.numpy()),
+    ):
         mean, se = samples.mean(axis=0), samples.std(axis=0) / math.sqrt(N) + 1e-12
         assert np.max(np.abs(mean - exact) / se) < 5
 
@@ -389,7 +412,10 @@ def test_spectral_form_of_the_encoder_risk(r):
     n = int(r * d)
     rotation = linalg.haar_rotation(max(n, d), seed=5)
     frame = rotation[:n, :d] if n <= d else rotation[:, :d]  # orthonormal rows, or a tight frame
-    for B, tol in ((train.gaussian_init(n, d, 1, torch.device("cpu")).numpy(), 2e-3), (frame, 2e-3 if r > 1 else 1e-12)):
+    for B, tol in (
+        (train.gaussian_init(n, d, 1, torch.device("cpu")).numpy(), 2e-3),
+        (frame, 2e-3 if r > 1 else 1e-12),
+    ):
         Bbar = B / np.linalg.norm(B, axis=1, keepdims=True)
         m = np.clip(np.linalg.eigvalsh(Bbar.T @ Bbar), 0, None)
         spectral = np.mean(theory.C_SIGN / (m + theory.C_SIGN))
@@ -469,7 +495,7 @@ def test_least_squares_decoder_against_lstsq_and_optimal_decoder():
     B = rng.standard_normal((n, d))
     X = rng.standard_normal((N, d))
     F = np.sign(X @ B.T)
-    chunks = ((torch.as_tensor(F[i:i + 7000]), torch.as_tensor(X[i:i + 7000])) for i in range(0, N, 7000))
+    chunks = ((torch.as_tensor(F[i : i + 7000]), torch.as_tensor(X[i : i + 7000])) for i in range(0, N, 7000))
     A = train.fit_decoder(chunks).numpy()
     gram = F.T @ F
     expected = np.linalg.solve(gram + 1e-6 * np.trace(gram) / n * np.eye(n), F.T @ X).T
@@ -537,9 +563,20 @@ def test_tolerance_scaling():
 def test_misallocated_fraction():
     """Eq. (36): sum |m_learned - m_pred| / sum m_pred, read from a figure-4 table."""
     pred, learned = np.array([3.0, 2.0, 1.0, 0.0]), np.array([2.5, 2.5, 0.5, 0.5])
-    rows = [{"panel": "allocation", "series": series, "spectrum": "levels", "d": 256, "r": 0.5, "seed": 0,
-             "index": i, "value": v} for series, vals in (("predicted", pred), ("learned", learned))
-            for i, v in enumerate(vals)]
+    rows = [
+        {
+            "panel": "allocation",
+            "series": series,
+            "spectrum": "levels",
+            "d": 256,
+            "r": 0.5,
+            "seed": 0,
+            "index": i,
+            "value": v,
+        }
+        for series, vals in (("predicted", pred), ("learned", learned))
+        for i, v in enumerate(vals)
+    ]
     (row,) = claims.allocation_claims(pd.DataFrame(rows), {"allocation": 0.1, "d_ref": 256})
     assert row["reproduced"] == pytest.approx(2.0 / 6.0)
     assert row["holds"] is False

@@ -56,11 +56,13 @@ def test_learned_allocation_recovers_a_designed_allocation():
     Sigma = (Q * lam) @ Q.T
     rng = np.random.default_rng(3)
     rows, m = [], np.zeros(d)
+
     def row(coefs):  # coefficients in the eigenbasis -> a unit row, random sign
         c = np.zeros(d)
         for i, v in coefs.items():
             c[i] = v
         rows.append(rng.choice([-1.0, 1.0]) * c)
+
     for _ in range(3):
         row({0: 1.0})
     for _ in range(2):

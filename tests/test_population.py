@@ -80,7 +80,7 @@ def test_whitened_parametrisation_gives_the_same_risk():
 
 def test_autograd_gradient_matches_finite_differences():
     d, n = 10, 14
-    A, B = _random_problem(d, n, seed=5)
+    _, B = _random_problem(d, n, seed=5)
     B.requires_grad_()
     (g,) = torch.autograd.grad(population.encoder_risk(B), B)
     E = torch.zeros_like(B)
@@ -94,7 +94,9 @@ def test_autograd_gradient_matches_finite_differences():
 @pytest.mark.parametrize("with_sigma", [False, True])
 def test_closed_form_gradient_matches_autograd(with_sigma):
     d, n = 24, 40
-    Sigma = torch.as_tensor(data.covariance(data.spectrum("power_law", d, exponent=0.5), seed=1)) if with_sigma else None
+    Sigma = (
+        torch.as_tensor(data.covariance(data.spectrum("power_law", d, exponent=0.5), seed=1)) if with_sigma else None
+    )
     root = None
     if with_sigma:
         evals, Q = torch.linalg.eigh(Sigma)

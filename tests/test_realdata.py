@@ -11,11 +11,13 @@ def images():
     """Synthetic 'images' with structure (a low-rank signal plus noise) and a constant border pixel."""
     rng = np.random.default_rng(0)
     basis = rng.standard_normal((6, 100))
+
     def make(n):
         x = 128 + 20 * rng.standard_normal((n, 6)) @ basis + 5 * rng.standard_normal((n, 100))
         x = np.clip(x, 0, 255).astype(np.uint8).reshape(n, 10, 10)
         x[:, 0, 0] = 0  # a pixel that never changes
         return x
+
     return make(3000), make(500)
 
 
@@ -82,8 +84,17 @@ def test_real_data_trainer_reaches_water_filling_on_gaussian_arrays(estimator):
     W = np.diag(1 / np.sqrt(lam))
     z = (x @ W).astype(np.float32)
     prep = realdata.Prepared(x[:10000], x[10000:], z[:10000], z[10000:], lam, W, np.eye(60), np.zeros(60), {"d": 60})
-    res = realdata.train_sample(prep, 30, steps=60, batch=2048, lr=8.0, sharpness=(1.0, 6.0), seed=0,
-                                   device=torch.device("cpu"), estimator=estimator)
+    res = realdata.train_sample(
+        prep,
+        30,
+        steps=60,
+        batch=2048,
+        lr=8.0,
+        sharpness=(1.0, 6.0),
+        seed=0,
+        device=torch.device("cpu"),
+        estimator=estimator,
+    )
     predicted = theory.water_filling(lam, 30).risk
     designed, _ = realdata.evaluate_designed(prep, 30, seed=0, device=torch.device("cpu"))
     # d = 60 and 10^4 samples: finite-size and decoder-fit error of a few percent

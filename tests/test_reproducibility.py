@@ -73,8 +73,9 @@ def test_environment_yml_agrees_with_pyproject():
 def test_readme_figure_table_is_generated_from_the_registry():
     text = (ROOT / "README.md").read_text()
     block = re.search(r"<!-- BEGIN figure-table -->\n(.*?)<!-- END figure-table -->", text, re.S).group(1)
-    assert block.strip() == docs.figure_table().strip(), \
+    assert block.strip() == docs.figure_table().strip(), (
         "README's figure table is stale: run python -m signae.docs README.md"
+    )
 
 
 def test_readme_runtime_table_is_filled_from_a_real_run():

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # --- hand computations -------------------------------------------------------------------------------
 
+
 def test_constants_are_those_of_the_snakefile():
     assert res.TORCH_BASE_MB == 1500
     assert res.CPU_FLOPS_PER_THREAD == 5e9
@@ -24,10 +25,17 @@ def test_constants_are_those_of_the_snakefile():
     assert (res.TRAIN_MIN_MINUTES, res.REAL_MIN_MINUTES) == (10, 15)
 
 
-@pytest.mark.parametrize("device, smi, expected", [
-    ("cuda", False, True), ("cuda", True, True), ("auto", True, True), ("auto", False, False),
-    ("cpu", True, False), ("cpu", False, False),
-])
+@pytest.mark.parametrize(
+    "device, smi, expected",
+    [
+        ("cuda", False, True),
+        ("cuda", True, True),
+        ("auto", True, True),
+        ("auto", False, False),
+        ("cpu", True, False),
+        ("cpu", False, False),
+    ],
+)
 def test_uses_gpu(device, smi, expected):
     assert res.uses_gpu(device, smi) is expected
 
@@ -114,17 +122,24 @@ def test_attempt_counts_from_one():
 
 def test_monotone_in_size():
     sizes = [16, 64, 256, 1024, 4096]
-    for f in (lambda v: res.train_mem_mb(256, v, 0), lambda v: res.train_mem_mb(v, 128, 0),
-              lambda v: res.train_mem_mb(256, 128, v), lambda v: res.real_mem_mb(784, 70000, v, 4096),
-              lambda v: res.real_mem_mb(784, v * 10, 784.0, 4096), lambda v: res.real_mem_mb(v, 70000, 98.0, 4096)):
+    for f in (
+        lambda v: res.train_mem_mb(256, v, 0),
+        lambda v: res.train_mem_mb(v, 128, 0),
+        lambda v: res.train_mem_mb(256, 128, v),
+        lambda v: res.real_mem_mb(784, 70000, v, 4096),
+        lambda v: res.real_mem_mb(784, v * 10, 784.0, 4096),
+        lambda v: res.real_mem_mb(v, 70000, 98.0, 4096),
+    ):
         values = [f(v) for v in sizes]
         assert values == sorted(values) and values[-1] > values[0]
-    for f in (lambda v: res.train_runtime_min(256, v, 8192, 600, 5e9),
-              lambda v: res.train_runtime_min(v, 256, 8192, 600, 5e9),
-              lambda v: res.train_runtime_min(256, 256, v, 600, 5e9),
-              lambda v: res.train_runtime_min(256, 256, 8192, v, 5e9),
-              lambda v: res.real_runtime_min(784, float(v), 150, 4096, 5e9),
-              lambda v: res.real_runtime_min(784, 784.0, v, 4096, 5e9)):
+    for f in (
+        lambda v: res.train_runtime_min(256, v, 8192, 600, 5e9),
+        lambda v: res.train_runtime_min(v, 256, 8192, 600, 5e9),
+        lambda v: res.train_runtime_min(256, 256, v, 600, 5e9),
+        lambda v: res.train_runtime_min(256, 256, 8192, v, 5e9),
+        lambda v: res.real_runtime_min(784, float(v), 150, 4096, 5e9),
+        lambda v: res.real_runtime_min(784, 784.0, v, 4096, 5e9),
+    ):
         values = [f(v) for v in sizes]
         assert values == sorted(values) and values[-1] > values[0]
     # a faster machine never asks for more time
@@ -143,6 +158,7 @@ def test_a_wrong_constant_changes_the_numbers(monkeypatch):
 
 
 # --- same numbers as the Snakefile -------------------------------------------------------------------
+
 
 def old_common(config, has_nvidia_smi):
     """The resource functions of workflow/rules/common.smk before signae.resources, copied verbatim
@@ -192,8 +208,14 @@ def old_common(config, has_nvidia_smi):
         flops = t["steps"] * 8 * t["batch"] * n * 2 * pixels + 60000 * n * (n + pixels) * 2
         return int(max(15, math.ceil(3 * flops / RATE_FLOPS / 60)) * 2 ** (attempt - 1))
 
-    return SimpleNamespace(USES_GPU=USES_GPU, RATE_FLOPS=RATE_FLOPS, train_mem_mb=train_mem_mb,
-                           train_runtime=train_runtime, real_mem_mb=real_mem_mb, real_runtime=real_runtime)
+    return SimpleNamespace(
+        USES_GPU=USES_GPU,
+        RATE_FLOPS=RATE_FLOPS,
+        train_mem_mb=train_mem_mb,
+        train_runtime=train_runtime,
+        real_mem_mb=real_mem_mb,
+        real_runtime=real_runtime,
+    )
 
 
 def new_common(config, has_nvidia_smi):
@@ -230,8 +252,14 @@ def new_common(config, has_nvidia_smi):
         pixels, n, t = real_size(w)
         return res.real_runtime_min(pixels, n, t["steps"], t["batch"], rate, attempt)
 
-    return SimpleNamespace(USES_GPU=gpu, RATE_FLOPS=rate, train_mem_mb=train_mem_mb, train_runtime=train_runtime,
-                           real_mem_mb=real_mem_mb, real_runtime=real_runtime)
+    return SimpleNamespace(
+        USES_GPU=gpu,
+        RATE_FLOPS=rate,
+        train_mem_mb=train_mem_mb,
+        train_runtime=train_runtime,
+        real_mem_mb=real_mem_mb,
+        real_runtime=real_runtime,
+    )
 
 
 def _merge(base, over):
@@ -253,8 +281,12 @@ def _fmt_r(r):
 
 def train_jobs(config):
     """Wildcards of every Gaussian training job of the config (figures 1-4), as common.smk builds them."""
-    jobs = [("isotropic", t, d, r) for t, spec in config["limit"]["runs"].items() for d in spec["d"]
-            for r in config["limit"]["r"]]
+    jobs = [
+        ("isotropic", t, d, r)
+        for t, spec in config["limit"]["runs"].items()
+        for d in spec["d"]
+        for r in config["limit"]["r"]
+    ]
     dyn = config["dynamics"]
     jobs += [("isotropic", t, dyn["d"], r) for t in dyn["trainers"] for r in dyn["r"]]
     cov = config["covariance"]
@@ -264,14 +296,25 @@ def train_jobs(config):
 
 def real_jobs(config):
     rd = config["realdata"]
-    return [SimpleNamespace(dataset=ds, variant=v, r=_fmt_r(r), seed="0")
-            for ds in rd["datasets"] for v in rd["variants"] for r in rd["r"]]
+    return [
+        SimpleNamespace(dataset=ds, variant=v, r=_fmt_r(r), seed="0")
+        for ds in rd["datasets"]
+        for v in rd["variants"]
+        for r in rd["r"]
+    ]
 
 
 @pytest.mark.parametrize("preset", [None, "quick.yaml", "paper.yaml"])
-@pytest.mark.parametrize("device, smi, threads", [
-    ("auto", False, 1), ("auto", True, 1), ("cpu", True, 2), ("cuda", False, 4), ("cpu", False, 3),
-])
+@pytest.mark.parametrize(
+    "device, smi, threads",
+    [
+        ("auto", False, 1),
+        ("auto", True, 1),
+        ("cpu", True, 2),
+        ("cuda", False, 4),
+        ("cpu", False, 3),
+    ],
+)
 def test_same_numbers_as_common_smk(preset, device, smi, threads):
     config = _config(preset)
     if preset is None or device != "auto":  # paper.yaml pins device: cuda; keep it in one case

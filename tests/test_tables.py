@@ -26,8 +26,11 @@ SETTINGS = {"steps": 5, "lr": 1.0, "decoder": "optimal", "lr_decoder": 0.2}
 LEVELS = {"levels": [4.0, 1.0, 0.25]}
 D = 16
 
-ISO = [RunSpec("isotropic", "pgd", 0.5, 0, d=D), RunSpec("isotropic", "pgd", 2.0, 0, d=D),
-       RunSpec("isotropic", "pgd", 2.0, 1, d=D)]
+ISO = [
+    RunSpec("isotropic", "pgd", 0.5, 0, d=D),
+    RunSpec("isotropic", "pgd", 2.0, 0, d=D),
+    RunSpec("isotropic", "pgd", 2.0, 1, d=D),
+]
 LEV = RunSpec("levels", "pgd", 0.5, 0, d=D)
 
 
@@ -110,7 +113,7 @@ def test_limit_table_from_runs(saved, tmp_path):
 
     trained = df[df.kind == "trained"].reset_index(drop=True)
     assert len(trained) == len(ISO)
-    for spec, row in zip(ISO, trained.itertuples()):
+    for spec, row in zip(ISO, trained.itertuples(), strict=True):
         z = arrays(saved, spec)
         meta, _ = runs.load(path(saved, spec))
         assert (row.series, row.r, row.d, row.seed) == ("pgd", spec.r, D, spec.seed)
@@ -239,8 +242,7 @@ def builders(untrained):
         "dynamics": lambda p: tables.dynamics_table(runs=[p]),
         "features": lambda p: tables.features_table(features=[p], scales=[]),
         "scales": lambda p: tables.features_table(features=[], scales=[p]),
-        "covariance": lambda p: tables.covariance_table(runs=[p], spectra={"levels": LEVELS}, d=D,
-                                                        covariance_seed=0),
+        "covariance": lambda p: tables.covariance_table(runs=[p], spectra={"levels": LEVELS}, d=D, covariance_seed=0),
     }
 
 

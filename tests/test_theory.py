@@ -9,8 +9,17 @@ import torch
 from signae import data, linalg, population, theory, train
 
 # Reference values of R*(r) to six decimals, computed by hand from 1 - 2r/pi and c/(r + c).
-TABLE = {0.125: 0.920423, 0.25: 0.840845, 0.5: 0.681690, 0.75: 0.522535, 1: 0.363380,
-         1.5: 0.275641, 2: 0.222031, 3: 0.159851, 4: 0.124879}
+TABLE = {
+    0.125: 0.920423,
+    0.25: 0.840845,
+    0.5: 0.681690,
+    0.75: 0.522535,
+    1: 0.363380,
+    1.5: 0.275641,
+    2: 0.222031,
+    3: 0.159851,
+    4: 0.124879,
+}
 
 
 @pytest.mark.parametrize("r,value", TABLE.items())
@@ -36,7 +45,7 @@ def test_beta_is_continuous_and_attains_the_limit():
     assert theory.optimal_decoder_scale(1.0) == pytest.approx(math.sqrt(math.pi / 2) / (1 + theory.C_SIGN), rel=1e-14)
     for r in (1.5, 2.0, 4.0):
         beta = theory.optimal_decoder_scale(r)
-        risk = lambda b: 1 - 2 * math.sqrt(2 / math.pi) * b * r + (2 / math.pi) * b**2 * r * (r + theory.C_SIGN)
+        risk = lambda b, r=r: 1 - 2 * math.sqrt(2 / math.pi) * b * r + (2 / math.pi) * b**2 * r * (r + theory.C_SIGN)
         assert risk(beta) == pytest.approx(theory.optimal_risk(r), rel=1e-12)
         assert risk(beta * 1.01) > risk(beta) and risk(beta * 0.99) > risk(beta)
 

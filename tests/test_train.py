@@ -78,6 +78,7 @@ def test_hidden_units_is_one_rule_and_integer_units_flags_a_misreported_rate():
     assert hidden_units(0.125, 256) == 32 and hidden_units(0.3, 10) == 3 and hidden_units(1e-4, 784) == 1
     assert integer_units(0.125, 256) and not integer_units(0.125, 10) and not integer_units(0.01, 10)
 
+
 def test_straight_through_loss_is_the_sign_loss_and_has_a_gradient():
     """estimator="ste": the forward value is the batch least-squares loss of the true sign features
     (checked with numpy), while the gradient is that of tanh(s z), hence not zero."""

@@ -4,8 +4,8 @@ that follow the code, and the figure registry driving the rules. Every run uses 
 the workflow (PYTHONPATH), so an edit in the copy is what runs."""
 
 import json
-import os
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import synthetic_images
 
 from signae import theory
@@ -33,8 +32,9 @@ def _copy_workflow(repo_root: Path, dest: Path) -> Path:
 
 def _snakemake(cwd: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(cwd / "src")}
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
+    )
 
 
 def _planned_jobs(plan: str) -> list[tuple[str, str]]:
@@ -111,7 +111,7 @@ def _check_quick_run(wf: Path, out, overlay: Path) -> pd.DataFrame:
     Gaussian claims hold, figure 5's twin diagnostics consistent with norms.json, provenance, the manifest,
     the report. Returns the claims table."""
     assert out.returncode == 0, out.stderr[-5000:]
-    for stem in FIGURES + ("fig5_universality", "fig6_reconstructions"):
+    for stem in (*FIGURES, "fig5_universality", "fig6_reconstructions"):
         for ext in ("pdf", "png", "csv"):
             path = wf / "figures" / f"{stem}.{ext}"
             assert path.is_file() and path.stat().st_size > 0, path
@@ -136,8 +136,9 @@ def _check_quick_run(wf: Path, out, overlay: Path) -> pd.DataFrame:
         assert 0.5 < norms["kappa"] <= 1.0 and norms["kappa"] == pytest.approx(norms["kappa_x"] / norms["kappa_g"])
         base = sub[sub.series.isin(["water-filling", "R*(r)"])].sort_values("r")
         corrected = sub[sub.series.str.endswith("norm-corrected")].sort_values("r")
-        np.testing.assert_allclose(corrected.loss.to_numpy(),
-                                   norms["kappa"] * base.loss.to_numpy() + 1 - norms["kappa"], rtol=1e-12)
+        np.testing.assert_allclose(
+            corrected.loss.to_numpy(), norms["kappa"] * base.loss.to_numpy() + 1 - norms["kappa"], rtol=1e-12
+        )
     # each real-data run records the SHA-256 of the arrays it came from
     prep = json.loads((wf / "results" / "data" / "cifar10" / "unwhitened.json").read_text())
     assert len(prep["source_sha256"]) == 64
@@ -161,7 +162,9 @@ def _check_quick_run(wf: Path, out, overlay: Path) -> pd.DataFrame:
     # The manifest lists every file the figures are built from, with their current SHA-256.
     import hashlib
 
-    listed = dict(reversed(line.split("  ", 1)) for line in (wf / "results" / "MANIFEST.sha256").read_text().splitlines())
+    listed = dict(
+        reversed(line.split("  ", 1)) for line in (wf / "results" / "MANIFEST.sha256").read_text().splitlines()
+    )
     for path, digest in listed.items():
         assert hashlib.sha256((wf / path).read_bytes()).hexdigest() == digest, path
     assert {f"figures/{stem}.csv" for stem in FIGURES} <= set(listed)
@@ -172,7 +175,7 @@ def _check_quick_run(wf: Path, out, overlay: Path) -> pd.DataFrame:
     rep = _snakemake(wf, "--report", "report.html", "--configfile", "config/quick.yaml", str(overlay))
     assert rep.returncode == 0, rep.stderr[-3000:]
     html = (wf / "report.html").read_text(errors="replace")
-    for stem in FIGURES + ("fig5_universality", "fig6_reconstructions"):
+    for stem in (*FIGURES, "fig5_universality", "fig6_reconstructions"):
         assert f"{stem}.png" in html, stem
     for name in ("claims.html", "runtimes.csv", "environment.html"):
         assert name in html, name
@@ -232,9 +235,14 @@ def test_interrupted_run_resumes_without_recomputing_finished_results(repo_root,
     stamp = (wf / finished).stat().st_mtime_ns
 
     # Start the whole run and kill it, like a power cut, once another training job is under way.
-    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", *cfg], cwd=wf,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                            env={**os.environ, "PYTHONPATH": str(wf / "src")})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "1", *cfg],
+        cwd=wf,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(wf / "src")},
+    )
     deadline = time.time() + 120
     while time.time() < deadline and len(list((wf / "logs" / "train").rglob("*.log"))) < 3:
         time.sleep(0.2)

@@ -10,6 +10,8 @@ the figure registry (signae.figures) says which ones check which figure.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -17,7 +19,7 @@ COLUMNS = ["claim", "figure", "predicted", "reproduced", "gap", "tolerance", "ho
 
 
 def scaled(tol: float, d: int, d_ref: int) -> float:
-    """The tolerance at dimension d: tol, times d_ref / d below d_ref (docs/theory.md eq. (35)). (docs/theory.md eq. (35))"""
+    """The tolerance at dimension d: tol, times d_ref / d below d_ref (docs/theory.md eq. (35))."""
     return tol * max(1.0, d_ref / d)
 
 
@@ -35,8 +37,15 @@ def _row(claim, figure, predicted, reproduced, tolerance, gap=None, holds=None):
         gap = reproduced / predicted - 1
     if holds is None:
         holds = abs(gap) <= tolerance
-    return {"claim": claim, "figure": figure, "predicted": predicted, "reproduced": reproduced,
-            "gap": gap, "tolerance": tolerance, "holds": bool(holds)}
+    return {
+        "claim": claim,
+        "figure": figure,
+        "predicted": predicted,
+        "reproduced": reproduced,
+        "gap": gap,
+        "tolerance": tolerance,
+        "holds": bool(holds),
+    }
 
 
 def limit_claims(fig1: pd.DataFrame, tol: dict) -> list[dict]:
@@ -50,13 +59,29 @@ def limit_claims(fig1: pd.DataFrame, tol: dict) -> list[dict]:
         mean = float(grp.loss.mean())
         gap = mean / pred - 1
         not_below = r > 1 or float(grp.loss.min()) >= pred - tol["below_limit"]
-        rows.append(_row(f"{trainer} reaches R*(r) at d={d}, r={r:g} ({len(grp)} seeds)", 1, pred, mean, t,
-                         gap, abs(gap) <= t and not_below))
+        rows.append(
+            _row(
+                f"{trainer} reaches R*(r) at d={d}, r={r:g} ({len(grp)} seeds)",
+                1,
+                pred,
+                mean,
+                t,
+                gap,
+                abs(gap) <= t and not_below,
+            )
+        )
     sim = fig1[fig1.kind == "simulated"]
     for (d, r), grp in sim.groupby(["d", "r"]):
         pred = float(grp.predicted.iloc[0])
-        rows.append(_row(f"untrained Gaussian encoder matches the Marchenko-Pastur risk at d={d}, r={r:g}", 1,
-                         pred, float(grp.loss.mean()), scaled(tol["untrained"], int(d), tol["d_ref"])))
+        rows.append(
+            _row(
+                f"untrained Gaussian encoder matches the Marchenko-Pastur risk at d={d}, r={r:g}",
+                1,
+                pred,
+                float(grp.loss.mean()),
+                scaled(tol["untrained"], int(d), tol["d_ref"]),
+            )
+        )
     return rows
 
 
@@ -65,8 +90,15 @@ def dynamics_claims(fig2: pd.DataFrame, tol: dict) -> list[dict]:
     rows = []
     for (trainer, d, r, seed), grp in fig2.groupby(["series", "d", "r", "seed"]):
         last = grp.sort_values("step").iloc[-1]
-        rows.append(_row(f"{trainer} converges to R*(r) at d={d}, r={r:g}, seed {seed} ({int(last.step)} steps)",
-                         2, float(last.limit), float(last.loss), scaled(tol["dynamics"], int(d), tol["d_ref"])))
+        rows.append(
+            _row(
+                f"{trainer} converges to R*(r) at d={d}, r={r:g}, seed {seed} ({int(last.step)} steps)",
+                2,
+                float(last.limit),
+                float(last.loss),
+                scaled(tol["dynamics"], int(d), tol["d_ref"]),
+            )
+        )
     return rows
 
 
@@ -79,15 +111,36 @@ def features_claims(fig3: pd.DataFrame, tol: dict) -> list[dict]:
         worst = float(grp.value.iloc[np.argmax(np.abs(grp.value.to_numpy() / target - 1))])
         which = "Bbar^T Bbar within 5% of r" if r > 1 else "Bbar Bbar^T at 1"
         t = tol["spectrum_above_1"] if r > 1 else tol["spectrum_below_1"]
-        rows.append(_row(f"{trainer}: eigenvalues of {which} at d={d}, r={r:g}, seed {seed} (farthest shown)",
-                         3, target, worst, t))
+        rows.append(
+            _row(
+                f"{trainer}: eigenvalues of {which} at d={d}, r={r:g}, seed {seed} (farthest shown)",
+                3,
+                target,
+                worst,
+                t,
+            )
+        )
     for (trainer, d, r, seed), grp in fig3[fig3.panel == "decoder_scale"].groupby(["trainer", "d", "r", "seed"]):
-        rows.append(_row(f"{trainer}: learned decoder scale equals beta(r) at d={d}, r={r:g}, seed {seed}", 3,
-                         float(grp.predicted.iloc[0]), float(grp.value.iloc[0]), tol["decoder_scale"]))
+        rows.append(
+            _row(
+                f"{trainer}: learned decoder scale equals beta(r) at d={d}, r={r:g}, seed {seed}",
+                3,
+                float(grp.predicted.iloc[0]),
+                float(grp.value.iloc[0]),
+                tol["decoder_scale"],
+            )
+        )
     for (trainer, d, r, seed), grp in fig3[fig3.panel == "alignment"].groupby(["trainer", "d", "r", "seed"]):
-        rows.append(_row(f"{trainer}: learned rows look like a random rotation (mean d*IPR ~ 3, axis-aligned = d)"
-                         f" at d={d}, r={r:g}, seed {seed}", 3,
-                         float(grp.predicted.iloc[0]), float(grp.value.mean()), tol["alignment"]))
+        rows.append(
+            _row(
+                f"{trainer}: learned rows look like a random rotation (mean d*IPR ~ 3, axis-aligned = d)"
+                f" at d={d}, r={r:g}, seed {seed}",
+                3,
+                float(grp.predicted.iloc[0]),
+                float(grp.value.mean()),
+                tol["alignment"],
+            )
+        )
     return rows
 
 
@@ -96,24 +149,38 @@ def covariance_claims(fig4: pd.DataFrame, tol: dict) -> list[dict]:
     rows = []
     trained = fig4[(fig4.panel == "loss") & fig4.predicted.notna()]
     for (spectrum, trainer, d, r), grp in trained.groupby(["spectrum", "series", "d", "r"]):
-        rows.append(_row(f"{trainer} on the {spectrum} spectrum matches water-filling at d={d}, r={r:g}"
-                         f" ({len(grp)} seeds)", 4, float(grp.predicted.iloc[0]), float(grp.loss.mean()),
-                         scaled(tol["covariance"], int(d), tol["d_ref"])))
+        rows.append(
+            _row(
+                f"{trainer} on the {spectrum} spectrum matches water-filling at d={d}, r={r:g} ({len(grp)} seeds)",
+                4,
+                float(grp.predicted.iloc[0]),
+                float(grp.loss.mean()),
+                scaled(tol["covariance"], int(d), tol["d_ref"]),
+            )
+        )
     return rows
 
 
 def allocation_claims(fig4: pd.DataFrame, tol: dict) -> list[dict]:
-    """The learned allocation m_i against water-filling: the fraction of the budget n placed differently, (docs/theory.md eq. (36))
-    sum_i |m_learned - m_predicted| / sum_i m_predicted (0 is a perfect match)."""
+    """The learned allocation m_i against water-filling (docs/theory.md eq. (36)): the fraction of the
+    budget n placed differently, sum_i |m_learned - m_predicted| / sum_i m_predicted (0 is a perfect match)."""
     rows = []
     alloc = fig4[fig4.panel == "allocation"]
     for (spectrum, d, r, seed), grp in alloc.groupby(["spectrum", "d", "r", "seed"]):
         pred = grp[grp.series == "predicted"].sort_values("index").value.to_numpy()
         learned = grp[grp.series == "learned"].sort_values("index").value.to_numpy()
         dist = float(np.abs(learned - pred).sum() / pred.sum())
-        rows.append(_row(f"learned allocation on the {spectrum} spectrum is the water-filling one at d={d}, r={r:g},"
-                         f" seed {seed} (misallocated fraction of n)", 4, 0.0, dist,
-                         scaled(tol["allocation"], int(d), tol["d_ref"]), gap=dist))
+        rows.append(
+            _row(
+                f"learned allocation on the {spectrum} spectrum is the water-filling one at d={d}, r={r:g},"
+                f" seed {seed} (misallocated fraction of n)",
+                4,
+                0.0,
+                dist,
+                scaled(tol["allocation"], int(d), tol["d_ref"]),
+                gap=dist,
+            )
+        )
     return rows
 
 
@@ -144,20 +211,43 @@ def universality_claims(fig5: pd.DataFrame, tol: dict) -> list[dict]:
         else:
             t = tol["whitened"]
             what = "R*(r)"
-        rows.append(_row(f"{dataset} {variant}: trained test loss matches {what} at d={d}, r={r:.4g}"
-                         f" ({len(grp)} seeds)", 5, pred, mean, t))
+        rows.append(
+            _row(
+                f"{dataset} {variant}: trained test loss matches {what} at d={d}, r={r:.4g} ({len(grp)} seeds)",
+                5,
+                pred,
+                mean,
+                t,
+            )
+        )
         des = designed[(designed.dataset == dataset) & (designed.variant == variant) & ((designed.r - r).abs() < 1e-9)]
         if len(des):
             ref = float(des.loss.mean())
             gap = mean / ref - 1
-            rows.append(_row(f"{dataset} {variant}: training does at least as well as the designed encoder at"
-                             f" d={d}, r={r:.4g} (one-sided)", 5, ref, mean, tol["vs_designed"], gap,
-                             gap <= tol["vs_designed"]))
+            rows.append(
+                _row(
+                    f"{dataset} {variant}: training does at least as well as the designed encoder at"
+                    f" d={d}, r={r:.4g} (one-sided)",
+                    5,
+                    ref,
+                    mean,
+                    tol["vs_designed"],
+                    gap,
+                    gap <= tol["vs_designed"],
+                )
+            )
     twin = fig5[fig5.series == "Gaussian twin, projected GD"]
     for (dataset, variant, d, r), grp in twin.groupby(["dataset", "variant", "d", "r"]):
-        rows.append(_row(f"{dataset} {variant}: on Gaussian data of the same covariance, projected GD reaches the"
-                         f" water-filling prediction at d={d}, r={r:.4g}", 5, float(grp.predicted.iloc[0]),
-                         float(grp.loss.mean()), tol["twin"]))
+        rows.append(
+            _row(
+                f"{dataset} {variant}: on Gaussian data of the same covariance, projected GD reaches the"
+                f" water-filling prediction at d={d}, r={r:.4g}",
+                5,
+                float(grp.predicted.iloc[0]),
+                float(grp.loss.mean()),
+                tol["twin"],
+            )
+        )
     return rows
 
 
@@ -169,8 +259,17 @@ def reconstruction_claims(fig6: pd.DataFrame, tol: dict | None = None) -> list[d
         errors = []
         for r, sub in grp[grp.r.notna()].groupby("r"):
             errors.append((r, float(np.mean((sub.sort_values(["image", "pixel"]).value.to_numpy() - orig) ** 2))))
-        for (r0, e0), (r1, e1) in zip(errors, errors[1:]):
+        for (r0, e0), (r1, e1) in itertools.pairwise(errors):
             gap = e1 / e0 - 1
-            rows.append(_row(f"{dataset}: pixel MSE of the shown reconstructions falls from r={r0:.3g} to r={r1:.3g}",
-                             6, e0, e1, 0.0, gap, gap < 0))
+            rows.append(
+                _row(
+                    f"{dataset}: pixel MSE of the shown reconstructions falls from r={r0:.3g} to r={r1:.3g}",
+                    6,
+                    e0,
+                    e1,
+                    0.0,
+                    gap,
+                    gap < 0,
+                )
+            )
     return rows

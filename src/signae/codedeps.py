@@ -27,8 +27,12 @@ SOURCE_DIR = "src"
 def _is_trivial_init(tree: ast.Module) -> bool:
     """True when a module holds only a docstring, ``from __future__`` imports and dunder assignments."""
     for k, node in enumerate(tree.body):
-        if k == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
-                and isinstance(node.value.value, str):
+        if (
+            k == 0
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
             continue
         if isinstance(node, ast.ImportFrom) and node.module == "__future__":
             continue

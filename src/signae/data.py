@@ -33,7 +33,7 @@ def spectrum(kind: str, d: int, exponent: float = 1.0, levels: tuple[float, ...]
             raise ValueError(f"levels must be positive numbers, got {levels}")
         blocks = np.array_split(np.arange(d), len(levels))
         lam = np.empty(d)
-        for value, idx in zip(sorted(levels, reverse=True), blocks):
+        for value, idx in zip(sorted(levels, reverse=True), blocks, strict=True):
             lam[idx] = value
     else:
         raise ValueError(f"unknown spectrum {kind!r}; choose one of {SPECTRA}")

@@ -45,15 +45,18 @@ def _check_arrays(name: str, arrays: dict, source: str) -> dict:
     """Validate keys, dtypes and shapes; returns the arrays (images uint8, labels int64)."""
     missing = {"x_train", "y_train", "x_test", "y_test"} - set(arrays)
     if missing:
-        raise DatasetError(f"{source}: missing arrays {sorted(missing)}; an {name} .npz needs x_train, y_train, "
-                           f"x_test, y_test")
+        raise DatasetError(
+            f"{source}: missing arrays {sorted(missing)}; an {name} .npz needs x_train, y_train, x_test, y_test"
+        )
     out = {}
     for split in ("train", "test"):
         x, y = np.asarray(arrays[f"x_{split}"]), np.asarray(arrays[f"y_{split}"])
         if x.dtype != np.uint8:
             raise DatasetError(f"{source}: x_{split} has dtype {x.dtype}, expected uint8 pixels")
         if x.ndim < 2 or tuple(x.shape[1:]) != SHAPES[name]:
-            raise DatasetError(f"{source}: x_{split} has shape {x.shape}, expected (N, {', '.join(map(str, SHAPES[name]))})")
+            raise DatasetError(
+                f"{source}: x_{split} has shape {x.shape}, expected (N, {', '.join(map(str, SHAPES[name]))})"
+            )
         if y.shape != (x.shape[0],) or not np.issubdtype(y.dtype, np.integer):
             raise DatasetError(f"{source}: y_{split} must be {x.shape[0]} integer labels, got {y.dtype} {y.shape}")
         if x.shape[0] == 0:
@@ -70,10 +73,14 @@ def from_npz(name: str, path: str | Path) -> tuple[dict, dict]:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
-        raise DatasetError(f"datasets.{name}.npz = {path} cannot be read ({err}): the file is corrupt or truncated; "
-                           f"re-create it") from err
+        raise DatasetError(
+            f"datasets.{name}.npz = {path} cannot be read ({err}): the file is corrupt or truncated; re-create it"
+        ) from err
     return _check_arrays(name, arrays, f"datasets.{name}.npz = {path}"), {
-        "source": "npz", "path": str(path), "sha256": sha256_file(path)}
+        "source": "npz",
+        "path": str(path),
+        "sha256": sha256_file(path),
+    }
 
 
 def _torchvision_class(name: str):
@@ -99,8 +106,10 @@ def _verify_root(name: str, root: Path) -> dict[str, bytes]:
             raise DatasetError(f"datasets.{name}.root = {root}: {rel} is missing. " + _options(name))
         blob = path.read_bytes()
         if hashlib.md5(blob).hexdigest() != md5:
-            raise DatasetError(f"datasets.{name}.root = {root}: {rel} fails its MD5 check (expected {md5}): the file is "
-                               f"corrupt or truncated; replace it with the original")
+            raise DatasetError(
+                f"datasets.{name}.root = {root}: {rel} fails its MD5 check (expected {md5}): the file is "
+                f"corrupt or truncated; replace it with the original"
+            )
         checked[str(rel)] = blob
     return checked
 
@@ -116,7 +125,7 @@ def parse_idx(blob: bytes, source: str) -> np.ndarray:
     if len(blob) < 4 or blob[:2] != b"\x00\x00" or blob[2] != 0x08:
         raise DatasetError(f"{source}: not an IDX file of unsigned bytes")
     dims = blob[3]
-    shape = struct.unpack(f">{dims}i", blob[4:4 + 4 * dims])
+    shape = struct.unpack(f">{dims}i", blob[4 : 4 + 4 * dims])
     data = np.frombuffer(blob, dtype=np.uint8, offset=4 + 4 * dims)
     if data.size != int(np.prod(shape)):
         raise DatasetError(f"{source}: the IDX header promises {shape} but {data.size} bytes follow")
@@ -127,8 +136,12 @@ def decode_root(name: str, blobs: dict[str, bytes], source: str) -> dict:
     """The arrays from the verified bytes: MNIST's four IDX files, CIFAR-10's pickled batches."""
     if name == "mnist":
         part = {Path(rel).name.rsplit("-idx", 1)[0]: b for rel, b in blobs.items()}  # "train-images", ...
-        return {"x_train": parse_idx(part["train-images"], source), "y_train": parse_idx(part["train-labels"], source),
-                "x_test": parse_idx(part["t10k-images"], source), "y_test": parse_idx(part["t10k-labels"], source)}
+        return {
+            "x_train": parse_idx(part["train-images"], source),
+            "y_train": parse_idx(part["train-labels"], source),
+            "x_test": parse_idx(part["t10k-images"], source),
+            "y_test": parse_idx(part["t10k-labels"], source),
+        }
     import pickle
 
     cls = _torchvision_class(name)
@@ -178,7 +191,9 @@ def download(name: str, download_root: str | Path) -> tuple[dict, dict]:
     try:
         arrays = _load_torchvision(name, root)
     except Exception as err:
-        raise DatasetError(f"downloading {name} into {root} failed ({type(err).__name__}: {err}). " + _options(name)) from err
+        raise DatasetError(
+            f"downloading {name} into {root} failed ({type(err).__name__}: {err}). " + _options(name)
+        ) from err
     return _check_arrays(name, arrays, f"torchvision download in {root}"), {"source": "download", "path": str(root)}
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+
 def figure_table() -> str:
     """Markdown: every figure of the registry with the functions that build, draw and check it."""
     from .figures import FIGURES
@@ -25,8 +26,10 @@ def figure_table() -> str:
 
     rows = ["| figure | table built by | drawn by | claims checked by | caption |", "|---|---|---|---|---|"]
     for fig in FIGURES.values():
-        rows.append(f"| `{fig.stem}` | {names([fig.table])} | {names([fig.plot])} | "
-                    f"{names([fn for fn, _ in fig.claims])} | `{fig.caption}` |")
+        rows.append(
+            f"| `{fig.stem}` | {names([fig.table])} | {names([fig.plot])} | "
+            f"{names([fn for fn, _ in fig.claims])} | `{fig.caption}` |"
+        )
     return "\n".join(rows)
 
 
@@ -34,8 +37,15 @@ def runtime_table(csv_path: str | Path) -> str:
     from .reporting import markdown_table
 
     df = pd.read_csv(csv_path)
-    return markdown_table(df.rename(columns={"job_seconds": "summed job time (s)", "longest_job_s": "longest job (s)",
-                                             "peak_mb": "peak memory (MB)"}))
+    return markdown_table(
+        df.rename(
+            columns={
+                "job_seconds": "summed job time (s)",
+                "longest_job_s": "longest job (s)",
+                "peak_mb": "peak memory (MB)",
+            }
+        )
+    )
 
 
 def replace_block(text: str, name: str, content: str) -> str:
@@ -49,11 +59,17 @@ def failed_claims(csv_path: str | Path) -> str:
     """Markdown: every claim of a run's claims table that does not hold, with its gap and tolerance."""
     df = pd.read_csv(csv_path)
     held = int(df.holds.sum())
-    lines = [f"{held} of {len(df)} claims hold. Those that do not:", "",
-             "| figure | claim | predicted | reproduced | gap | tolerance |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"{held} of {len(df)} claims hold. Those that do not:",
+        "",
+        "| figure | claim | predicted | reproduced | gap | tolerance |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in df[~df.holds].itertuples(index=False):
-        lines.append(f"| {r.figure} | {r.claim} | {r.predicted:.4g} | {r.reproduced:.4g} | {100 * r.gap:+.1f}% | "
-                     f"{100 * r.tolerance:.3g}% |")
+        lines.append(
+            f"| {r.figure} | {r.claim} | {r.predicted:.4g} | {r.reproduced:.4g} | {100 * r.gap:+.1f}% | "
+            f"{100 * r.tolerance:.3g}% |"
+        )
     return "\n".join(lines)
 
 

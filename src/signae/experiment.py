@@ -39,33 +39,58 @@ def check_result(result: train.TrainResult, spec: RunSpec, trivial: float) -> No
     if not np.isfinite(result.final_loss):
         bad.append("final_loss")
     if bad:
-        raise TrainingDiverged(f"run {spec.stem}: non-finite {', '.join(bad)}; the training diverged. Lower the step "
-                               f"size ({keys}) and rerun; nothing was saved")
+        raise TrainingDiverged(
+            f"run {spec.stem}: non-finite {', '.join(bad)}; the training diverged. Lower the step "
+            f"size ({keys}) and rerun; nothing was saved"
+        )
     if not result.final_loss < trivial:
-        raise TrainingDiverged(f"run {spec.stem}: final loss {result.final_loss:.6g} is not below the trivial risk "
-                               f"{trivial:.6g} of predicting 0; the training failed. Check the step size ({keys}); "
-                               f"nothing was saved")
+        raise TrainingDiverged(
+            f"run {spec.stem}: final loss {result.final_loss:.6g} is not below the trivial risk "
+            f"{trivial:.6g} of predicting 0; the training failed. Check the step size ({keys}); "
+            f"nothing was saved"
+        )
 
 
-def run(spec: RunSpec, settings: dict, spectrum_args: dict | None = None, covariance_seed: int = 0,
-        device: str = "auto") -> tuple[train.TrainResult, dict]:
+def run(
+    spec: RunSpec, settings: dict, spectrum_args: dict | None = None, covariance_seed: int = 0, device: str = "auto"
+) -> tuple[train.TrainResult, dict]:
     """Train one autoencoder on Gaussian data. Returns the checked result and its metadata."""
     dev = resolve_device(device)
     d, n = spec.d, spec.n
     Sigma, lam = data.gaussian_covariance(spec.source, d, spectrum_args or {}, covariance_seed)
     s = dict(settings)
     if spec.trainer == "pgd":
-        res = train.projected_gd(d, n, s["steps"], lr=s["lr"], decoder=s["decoder"], lr_decoder=s["lr_decoder"],
-                                 seed=spec.seed, Sigma=Sigma, device=dev)
+        res = train.projected_gd(
+            d,
+            n,
+            s["steps"],
+            lr=s["lr"],
+            decoder=s["decoder"],
+            lr_decoder=s["lr_decoder"],
+            seed=spec.seed,
+            Sigma=Sigma,
+            device=dev,
+        )
     elif spec.trainer == "tied":
         if Sigma is not None:
-            raise ValueError("the weight-tied trainer is defined for isotropic data only (docs/theory.md, "
-                             "weight-tied decoder)")
+            raise ValueError(
+                "the weight-tied trainer is defined for isotropic data only (docs/theory.md, weight-tied decoder)"
+            )
         res = train.tied_gd(d, n, s["steps"], lr=s["lr"], lr_beta=s["lr_beta"], seed=spec.seed, device=dev)
     else:
-        res = train.sample_gd(d, n, s["steps"], batch=s["batch"], lr=s["lr"], sharpness=tuple(s["sharpness"]),
-                              fit_samples=s["fit_samples_per_unit"] * n, seed=spec.seed, Sigma=Sigma, device=dev,
-                              estimator=s.get("estimator", "tanh"))
+        res = train.sample_gd(
+            d,
+            n,
+            s["steps"],
+            batch=s["batch"],
+            lr=s["lr"],
+            sharpness=tuple(s["sharpness"]),
+            fit_samples=s["fit_samples_per_unit"] * n,
+            seed=spec.seed,
+            Sigma=Sigma,
+            device=dev,
+            estimator=s.get("estimator", "tanh"),
+        )
     check_result(res, spec, trivial=float(lam.sum()) / d)
     predicted = theory.optimal_risk(n / d) if Sigma is None else theory.water_filling(lam, n).risk
     meta = {
@@ -89,8 +114,9 @@ def run(spec: RunSpec, settings: dict, spectrum_args: dict | None = None, covari
     return res, meta
 
 
-def run_real(spec: RunSpec, npz_path: str | Path, json_path: str | Path, settings: dict,
-             device: str = "auto") -> tuple[train.TrainResult, dict]:
+def run_real(
+    spec: RunSpec, npz_path: str | Path, json_path: str | Path, settings: dict, device: str = "auto"
+) -> tuple[train.TrainResult, dict]:
     """Train on a preprocessed real data set (signae.realdata.SplitSource); loss on the test split."""
     from . import realdata
 
@@ -98,18 +124,37 @@ def run_real(spec: RunSpec, npz_path: str | Path, json_path: str | Path, setting
     prep = realdata.load_prepared(npz_path, json_path)
     d = prep.x_train.shape[1]
     n = hidden_units(spec.r, d)
-    res = realdata.train_sample(prep, n, settings["steps"], settings["batch"], settings["lr"],
-                                tuple(settings["sharpness"]), spec.seed, dev,
-                                estimator=settings.get("estimator", "tanh"))
+    res = realdata.train_sample(
+        prep,
+        n,
+        settings["steps"],
+        settings["batch"],
+        settings["lr"],
+        tuple(settings["sharpness"]),
+        spec.seed,
+        dev,
+        estimator=settings.get("estimator", "tanh"),
+    )
     trivial = float(np.mean(np.sum(prep.x_test.astype(np.float64) ** 2, axis=1))) / d
     check_result(res, spec, trivial)
     predicted = realdata.prediction(spec.variant, prep.eigenvalues, n)
     meta = {
-        "source": spec.source, "variant": spec.variant, "trainer": "sample", "d": d, "n": n, "r": n / d,
-        "r_asked": spec.r, "seed": spec.seed, "settings": dict(settings),
+        "source": spec.source,
+        "variant": spec.variant,
+        "trainer": "sample",
+        "d": d,
+        "n": n,
+        "r": n / d,
+        "r_asked": spec.r,
+        "seed": spec.seed,
+        "settings": dict(settings),
         "preprocessing": {k: v for k, v in prep.info.items() if k != "eigenvalues"},
-        "final_loss": res.final_loss, "train_loss": res.extra["train_loss"], "predicted_loss": predicted,
-        "wall_time_s": res.wall_time_s, "versions": provenance.package_versions(),
-        "device": provenance.device_info(dev), "finished_utc": provenance.now_utc(),
+        "final_loss": res.final_loss,
+        "train_loss": res.extra["train_loss"],
+        "predicted_loss": predicted,
+        "wall_time_s": res.wall_time_s,
+        "versions": provenance.package_versions(),
+        "device": provenance.device_info(dev),
+        "finished_utc": provenance.now_utc(),
     }
     return res, meta

@@ -17,8 +17,8 @@ automatically (:func:`flat_inputs`).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .runs import RunSpec
 
@@ -32,15 +32,24 @@ def seeds(config: dict, count: int) -> list[int]:
 
 def limit_runs(config: dict) -> list[RunSpec]:
     """Figure 1: every (trainer, d, r, seed) of limit.runs on isotropic data."""
-    return [RunSpec("isotropic", trainer, r, s, d=d) for trainer, spec in config["limit"]["runs"].items()
-            for d in spec["d"] for r in config["limit"]["r"] for s in seeds(config, spec["seeds"])]
+    return [
+        RunSpec("isotropic", trainer, r, s, d=d)
+        for trainer, spec in config["limit"]["runs"].items()
+        for d in spec["d"]
+        for r in config["limit"]["r"]
+        for s in seeds(config, spec["seeds"])
+    ]
 
 
 def dynamics_runs(config: dict) -> list[RunSpec]:
     """Figures 2 and 3: the exact-risk trainers at dynamics.d for each r."""
     dyn = config["dynamics"]
-    return [RunSpec("isotropic", t, r, s, d=dyn["d"]) for t in dyn["trainers"] for r in dyn["r"]
-            for s in seeds(config, dyn["seeds"])]
+    return [
+        RunSpec("isotropic", t, r, s, d=dyn["d"])
+        for t in dyn["trainers"]
+        for r in dyn["r"]
+        for s in seeds(config, dyn["seeds"])
+    ]
 
 
 def features_runs(config: dict) -> list[RunSpec]:
@@ -51,8 +60,12 @@ def features_runs(config: dict) -> list[RunSpec]:
 def covariance_runs(config: dict) -> list[RunSpec]:
     """Figure 4: projected GD on each spectrum of covariance.spectra."""
     cov = config["covariance"]
-    return [RunSpec(name, "pgd", r, s, d=cov["d"]) for name in cov["spectra"] for r in cov["r"]
-            for s in seeds(config, cov["seeds"])]
+    return [
+        RunSpec(name, "pgd", r, s, d=cov["d"])
+        for name in cov["spectra"]
+        for r in cov["r"]
+        for s in seeds(config, cov["seeds"])
+    ]
 
 
 def real_pairs(config: dict) -> list[tuple[str, str]]:
@@ -64,8 +77,12 @@ def real_pairs(config: dict) -> list[tuple[str, str]]:
 def real_runs(config: dict, pairs=None) -> list[RunSpec]:
     """Every trained run of figure 5, or of the given (dataset, variant) pairs only."""
     rd = config["realdata"]
-    return [RunSpec(ds, "sample", r, s, variant=v) for ds, v in (real_pairs(config) if pairs is None else pairs)
-            for r in rd["r"] for s in seeds(config, rd["seeds"])]
+    return [
+        RunSpec(ds, "sample", r, s, variant=v)
+        for ds, v in (real_pairs(config) if pairs is None else pairs)
+        for r in rd["r"]
+        for s in seeds(config, rd["seeds"])
+    ]
 
 
 def reconstruction_runs(config: dict, dataset: str) -> list[RunSpec]:
@@ -130,35 +147,50 @@ FIGURES: dict[str, Figure] = {
     fig.stem: fig
     for fig in (
         Figure(
-            "fig1_limit", 1,
+            "fig1_limit",
+            1,
             inputs=lambda c: {"runs": _paths(limit_runs(c)), "untrained": UNTRAINED},
             params=lambda c: {"r": c["limit"]["r"]},
-            table="signae.tables.limit_table", plot="signae.plotting.plot_fig1",
-            claims=(("signae.claims.limit_claims", "claims"),), caption="workflow/report/fig1.rst",
+            table="signae.tables.limit_table",
+            plot="signae.plotting.plot_fig1",
+            claims=(("signae.claims.limit_claims", "claims"),),
+            caption="workflow/report/fig1.rst",
         ),
         Figure(
-            "fig2_dynamics", 2,
+            "fig2_dynamics",
+            2,
             inputs=lambda c: {"runs": _paths(dynamics_runs(c))},
-            table="signae.tables.dynamics_table", plot="signae.plotting.plot_fig2",
-            claims=(("signae.claims.dynamics_claims", "claims"),), caption="workflow/report/fig2.rst",
+            table="signae.tables.dynamics_table",
+            plot="signae.plotting.plot_fig2",
+            claims=(("signae.claims.dynamics_claims", "claims"),),
+            caption="workflow/report/fig2.rst",
         ),
         Figure(
-            "fig3_features", 3,
+            "fig3_features",
+            3,
             inputs=lambda c: {"features": _paths(features_runs(c)), "scales": _paths(dynamics_runs(c))},
-            table="signae.tables.features_table", plot="signae.plotting.plot_fig3",
-            claims=(("signae.claims.features_claims", "claims"),), caption="workflow/report/fig3.rst",
+            table="signae.tables.features_table",
+            plot="signae.plotting.plot_fig3",
+            claims=(("signae.claims.features_claims", "claims"),),
+            caption="workflow/report/fig3.rst",
         ),
         Figure(
-            "fig4_covariance", 4,
+            "fig4_covariance",
+            4,
             inputs=lambda c: {"runs": _paths(covariance_runs(c))},
-            params=lambda c: {"spectra": c["covariance"]["spectra"], "d": c["covariance"]["d"],
-                              "covariance_seed": c["seed"]},
-            table="signae.tables.covariance_table", plot="signae.plotting.plot_fig4",
+            params=lambda c: {
+                "spectra": c["covariance"]["spectra"],
+                "d": c["covariance"]["d"],
+                "covariance_seed": c["seed"],
+            },
+            table="signae.tables.covariance_table",
+            plot="signae.plotting.plot_fig4",
             claims=(("signae.claims.covariance_claims", "claims"), ("signae.claims.allocation_claims", "claims")),
             caption="workflow/report/fig4.rst",
         ),
         Figure(
-            "fig5_universality", 5,
+            "fig5_universality",
+            5,
             inputs=lambda c: {
                 "runs": _paths(real_runs(c)),
                 "designed": {p: real_file(*p, "designed.csv") for p in real_pairs(c)},
@@ -167,21 +199,28 @@ FIGURES: dict[str, Figure] = {
                 "norms": {p: real_file(*p, "norms.json") for p in real_pairs(c)},
             },
             params=lambda c: {"r": c["realdata"]["r"]},
-            table="signae.tables.universality_table", plot="signae.plotting.plot_fig5",
-            claims=(("signae.claims.universality_claims", "realdata.claims"),), caption="workflow/report/fig5.rst",
+            table="signae.tables.universality_table",
+            plot="signae.plotting.plot_fig5",
+            claims=(("signae.claims.universality_claims", "realdata.claims"),),
+            caption="workflow/report/fig5.rst",
             real_data=True,
         ),
         Figure(
-            "fig6_reconstructions", 6,
+            "fig6_reconstructions",
+            6,
             inputs=lambda c: {
                 "images": {ds: f"results/data/{ds}/images.npz" for ds in c["realdata"]["datasets"]},
                 "runs": {ds: _paths(reconstruction_runs(c, ds)) for ds in c["realdata"]["datasets"]},
-                "preps": {ds: [variant_file(ds, c["realdata"]["reconstructions"]["variant"], ext)
-                               for ext in ("npz", "json")] for ds in c["realdata"]["datasets"]},
+                "preps": {
+                    ds: [variant_file(ds, c["realdata"]["reconstructions"]["variant"], ext) for ext in ("npz", "json")]
+                    for ds in c["realdata"]["datasets"]
+                },
             },
             params=lambda c: {"count": c["realdata"]["reconstructions"]["images"]},
-            table="signae.tables.reconstruction_table", plot="signae.plotting.plot_fig6",
-            claims=(("signae.claims.reconstruction_claims", None),), caption="workflow/report/fig6.rst",
+            table="signae.tables.reconstruction_table",
+            plot="signae.plotting.plot_fig6",
+            claims=(("signae.claims.reconstruction_claims", None),),
+            caption="workflow/report/fig6.rst",
             real_data=True,
         ),
     )
@@ -211,8 +250,12 @@ def flatten(value) -> list[str]:
 def flat_inputs(fig: Figure, config: dict) -> dict[str, list[str]]:
     """The rule's named inputs: every input as a flat list, plus the weights of every run read."""
     named = {name: flatten(value) for name, value in fig.inputs(config).items()}
-    runs = [p for paths in named.values() for p in paths if p.startswith(("results/runs/", "results/real/"))
-            and p.endswith(".json") and not p.endswith("norms.json")]
+    runs = [
+        p
+        for paths in named.values()
+        for p in paths
+        if p.startswith(("results/runs/", "results/real/")) and p.endswith(".json") and not p.endswith("norms.json")
+    ]
     named["weights"] = [p[: -len(".json")] + ".npz" for p in runs]
     return named
 
@@ -234,8 +277,9 @@ def tolerances(config: dict, key: str | None) -> dict | None:
 
 def claim_checks(config: dict) -> dict[int, list[tuple[Callable, dict | None]]]:
     """{figure number: [(claims function, its tolerances), ...]} of the configured figures, in order."""
-    return {fig.number: [(resolve(fn), tolerances(config, key)) for fn, key in fig.claims]
-            for fig in configured(config)}
+    return {
+        fig.number: [(resolve(fn), tolerances(config, key)) for fn, key in fig.claims] for fig in configured(config)
+    }
 
 
 def code_modules(fig: Figure, stage: str) -> list[str]:
@@ -276,5 +320,7 @@ def check_finite(table, path: str) -> None:
         bad |= table[plotted].isna().all(axis=1).to_numpy()
     if bad.any():
         row = table[bad].iloc[0].to_dict()
-        raise NonFiniteTable(f"{path}: {int(bad.sum())} row(s) hold a non-finite number, e.g. {row}; a result it "
-                             f"reads is broken: rerun the rule that made it (snakemake --forcerun) before drawing")
+        raise NonFiniteTable(
+            f"{path}: {int(bad.sum())} row(s) hold a non-finite number, e.g. {row}; a result it "
+            f"reads is broken: rerun the rule that made it (snakemake --forcerun) before drawing"
+        )

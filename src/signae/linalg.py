@@ -8,7 +8,8 @@ import torch
 
 
 def unit_rows(B):
-    """Bbar: B with unit-norm rows; sign(Bx) depends only on these directions. (n, d) -> (n, d). (docs/theory.md eq. (1))
+    """Bbar: B with unit-norm rows; sign(Bx) depends only on these directions (docs/theory.md eq. (1)).
+    (n, d) -> (n, d).
 
     Works on a torch tensor (differentiable, stays on its device) and on a numpy array.
     """
@@ -18,7 +19,8 @@ def unit_rows(B):
 
 
 def haar_rotation(d: int, seed: int) -> np.ndarray:
-    """A Haar-distributed orthogonal matrix (d, d): QR of a Gaussian matrix with the sign fix. (docs/theory.md eq. (24))"""
+    """A Haar-distributed orthogonal matrix (d, d): QR of a Gaussian matrix with the sign fix
+    (docs/theory.md eq. (24))."""
     rng = np.random.default_rng(seed)
     Q, R = np.linalg.qr(rng.standard_normal((d, d)))
     return Q * np.sign(np.diag(R))

@@ -10,10 +10,10 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only, no display
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
 
 #: One colour per curve, the same in every figure.
 COLORS = {
@@ -68,13 +68,22 @@ def plot_fig1(table: pd.DataFrame, pdf_path, png_path) -> None:
         style = "-" if series == "R*(r)" else "--"
         ax.plot(grp.r, grp.loss, style, color=COLORS[series], lw=2 if series == "R*(r)" else 1.2, label=series)
     points = table[table.kind != "theory"].astype({"d": int})
-    for k, ((series, d), grp) in enumerate(points.groupby(["series", "d"])):
+    for (series, d), grp in points.groupby(["series", "d"]):
         stats = grp.groupby("r").loss.agg(["mean", "min", "max"]).reset_index()
         dims = sorted(points[points.series == series].d.unique())
         marker = MARKERS[dims.index(d) % len(MARKERS)]
-        ax.errorbar(stats.r, stats["mean"], yerr=[(stats["mean"] - stats["min"]).clip(lower=0), (stats["max"] - stats["mean"]).clip(lower=0)],
-                    fmt=marker, ms=5, mfc="none" if series != "pgd" else COLORS[series], color=COLORS[series],
-                    capsize=2, lw=1, label=f"{_label(series)}, d={d}")
+        ax.errorbar(
+            stats.r,
+            stats["mean"],
+            yerr=[(stats["mean"] - stats["min"]).clip(lower=0), (stats["max"] - stats["mean"]).clip(lower=0)],
+            fmt=marker,
+            ms=5,
+            mfc="none" if series != "pgd" else COLORS[series],
+            color=COLORS[series],
+            capsize=2,
+            lw=1,
+            label=f"{_label(series)}, d={d}",
+        )
     ax.set_xscale("log", base=2)
     ax.set_xlabel("compression rate r = n/d (bits per coordinate)")
     ax.set_ylabel("population risk  E||x - A sign(Bx)||² / d")
@@ -117,11 +126,11 @@ def plot_fig3(table: pd.DataFrame, pdf_path, png_path) -> None:
     rates = sorted(spec.r.unique())
     fig = plt.figure(figsize=(3.3 * max(len(rates), 2), 7))
     grid = fig.add_gridspec(2, 2 * len(rates))
-    top = [fig.add_subplot(grid[0, 2 * k: 2 * k + 2]) for k in range(len(rates))]
+    top = [fig.add_subplot(grid[0, 2 * k : 2 * k + 2]) for k in range(len(rates))]
     half = len(rates)
     bottom = [fig.add_subplot(grid[1, :half]), fig.add_subplot(grid[1, half:])]
     first_seed = spec.seed.min()
-    for ax, r in zip(top, rates):
+    for ax, r in zip(top, rates, strict=True):
         sub = spec[(spec.r == r) & (spec.seed == first_seed)]
         init, trained = sub[sub.series == "init"].value, sub[sub.series == "trained"].value
         init = init[init > 1e-9]  # the rank-deficient zero block is not part of the MP density drawn
@@ -143,8 +152,15 @@ def plot_fig3(table: pd.DataFrame, pdf_path, png_path) -> None:
     curve = table[table.panel == "beta_curve"].sort_values("r")
     ax.plot(curve.r, curve.value, color="black", label="beta(r)")
     for k, (trainer, grp) in enumerate(scale.groupby("trainer")):
-        ax.plot(grp.r, grp.value, MARKERS[k], ms=9 - 4 * k, mfc="none" if k == 0 else COLORS[trainer],
-                color=COLORS[trainer], label=_label(trainer))
+        ax.plot(
+            grp.r,
+            grp.value,
+            MARKERS[k],
+            ms=9 - 4 * k,
+            mfc="none" if k == 0 else COLORS[trainer],
+            color=COLORS[trainer],
+            label=_label(trainer),
+        )
     ax.set_xscale("log", base=2)
     ax.set_xlabel("r")
     ax.set_title("decoder A ~ beta Bbarᵀ", fontsize=9)
@@ -214,8 +230,9 @@ def plot_fig5(table: pd.DataFrame, pdf_path, png_path) -> None:
     apply_style()
     datasets = list(dict.fromkeys(table.dataset))
     variants = [v for v in ("unwhitened", "whitened") if v in set(table.variant)]
-    fig, axes = plt.subplots(len(datasets), len(variants), figsize=(5.6 * len(variants), 4.3 * len(datasets)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(datasets), len(variants), figsize=(5.6 * len(variants), 4.3 * len(datasets)), squeeze=False
+    )
     for i, dataset in enumerate(datasets):
         for j, variant in enumerate(variants):
             ax = axes[i, j]
@@ -223,16 +240,26 @@ def plot_fig5(table: pd.DataFrame, pdf_path, png_path) -> None:
             for series, grp in sub[sub.kind == "theory"].groupby("series", sort=False):
                 base = series.split(",")[0]
                 style = "--" if series == "PCA" else (":" if series.endswith("norm-corrected") else "-")
-                label = series if "kappa" not in grp or grp.kappa.isna().all() else f"{series} (kappa = {grp.kappa.iloc[0]:.3f})"
+                label = (
+                    series
+                    if "kappa" not in grp or grp.kappa.isna().all()
+                    else f"{series} (kappa = {grp.kappa.iloc[0]:.3f})"
+                )
                 ax.plot(grp.r, grp.loss, style, color=COLORS.get(base, "black"), label=label)
             for series, grp in sub[sub.kind != "theory"].groupby("series"):
                 marker, filled = FIG5_MARKERS.get(series, ("D", True))
                 stats = grp.groupby("r").loss.agg(["mean", "min", "max"]).reset_index()
                 where = " (exact risk)" if "twin" in series else " (test images)"
-                ax.errorbar(stats.r, stats["mean"],
-                            yerr=[(stats["mean"] - stats["min"]).clip(lower=0), (stats["max"] - stats["mean"]).clip(lower=0)],
-                            fmt=marker, mfc=None if filled else "none", color=COLORS.get(series, "#2ca02c"),
-                            capsize=2, label=_label(series) + where)
+                ax.errorbar(
+                    stats.r,
+                    stats["mean"],
+                    yerr=[(stats["mean"] - stats["min"]).clip(lower=0), (stats["max"] - stats["mean"]).clip(lower=0)],
+                    fmt=marker,
+                    mfc=None if filled else "none",
+                    color=COLORS.get(series, "#2ca02c"),
+                    capsize=2,
+                    label=_label(series) + where,
+                )
             ax.set_xscale("log", base=2)
             ax.set_xlabel("r = n/d")
             ax.set_ylabel("loss ||x - A sign(Bx)||² / d")
@@ -247,7 +274,7 @@ def plot_fig6(table: pd.DataFrame, pdf_path, png_path) -> None:
     apply_style()
     blocks = []
     for dataset, grp in table.groupby("dataset", sort=False):
-        rates = [None] + sorted(grp.r.dropna().unique())
+        rates = [None, *sorted(grp.r.dropna().unique())]
         blocks.append((dataset, grp, rates, int(grp.image.max()) + 1))
     ncols = max(len(b[2]) for b in blocks)
     nrows = sum(b[3] for b in blocks)

@@ -61,7 +61,7 @@ class SecondMoments:
             self.trace = float(torch.diagonal(Sigma).sum())
 
     @classmethod
-    def whitened(cls, V: torch.Tensor, root: torch.Tensor | None) -> "SecondMoments":
+    def whitened(cls, V: torch.Tensor, root: torch.Tensor | None) -> SecondMoments:
         """The same moments from the whitened encoder V = B Sigma^{1/2} (n, d), root = Sigma^{1/2}.
 
         sign(Bx) = sign(V z) with z = Sigma^{-1/2} x white, so D = diag(V V^T), C = Vbar Vbar^T and
@@ -149,7 +149,7 @@ def encoder_risk_and_grad(V: torch.Tensor, Sigma: torch.Tensor | None = None) ->
     gradient autograd gives for encoder_risk (a test checks it) at about half the cost: only matrix
     products and one Cholesky factorisation. Returns (risk, gradient (n, d)).
     """
-    n, d = V.shape
+    d = V.shape[1]
     off = V @ V.T  # (n, n) G, then its off-diagonal part, in place: no masks, few passes over n^2
     off.fill_diagonal_(0).clamp_(-1 + ARCSIN_EPS, 1 - ARCSIN_EPS)
     S = torch.asin(off).fill_diagonal_(math.pi / 2)  # arcsin(G), unit diagonal kept at pi/2

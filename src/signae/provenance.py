@@ -62,7 +62,7 @@ def job_log(path: str | Path):
 
 
 def now_utc() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def write_json(path: str | Path, obj: dict) -> None:

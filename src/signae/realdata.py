@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,8 +62,9 @@ def flatten(images: np.ndarray, grayscale: bool) -> np.ndarray:
     return x.reshape(x.shape[0], -1)
 
 
-def preprocess(x_train_raw: np.ndarray, x_test_raw: np.ndarray, variant: str, floor: float,
-               grayscale: bool = False) -> Prepared:
+def preprocess(
+    x_train_raw: np.ndarray, x_test_raw: np.ndarray, variant: str, floor: float, grayscale: bool = False
+) -> Prepared:
     """Fit the preprocessing on the training split, apply it to both (docs/theory.md eq. (29))."""
     if variant not in ("unwhitened", "whitened"):
         raise ValueError(f"variant must be 'unwhitened' or 'whitened', got {variant!r}")
@@ -86,33 +86,72 @@ def preprocess(x_train_raw: np.ndarray, x_test_raw: np.ndarray, variant: str, fl
         raise ValueError(f"whitening floor {floor} keeps no direction; lower realdata.whitening_floor")
     W = Q[:, :kept] / np.sqrt(lam[:kept])  # (d, k): x -> z
     ztr, zte = xtr @ W, xte @ W
-    info = {"pixels": pixels, "pixels_kept": d, "whitened_dims": kept, "scale": scale, "floor": floor,
-            "grayscale": grayscale, "train": int(xtr.shape[0]), "test": int(xte.shape[0])}
+    info = {
+        "pixels": pixels,
+        "pixels_kept": d,
+        "whitened_dims": kept,
+        "scale": scale,
+        "floor": floor,
+        "grayscale": grayscale,
+        "train": int(xtr.shape[0]),
+        "test": int(xte.shape[0]),
+    }
     to_pixels = np.zeros((d, pixels))  # x -> (pixels - mean): undo the scale, put kept pixels in place
     to_pixels[np.arange(d), np.flatnonzero(keep)] = 1 / scale
     pixel_mean = np.zeros(pixels)
     pixel_mean[keep] = mean
     pixel_mean[~keep] = flatten(x_train_raw[:1], grayscale)[0, ~keep]  # constant pixels keep their value
-    f32 = lambda a: a.astype(np.float32)  # noqa: E731
+    f32 = lambda a: a.astype(np.float32)
     if variant == "whitened":
         unwhiten = (Q[:, :kept] * np.sqrt(lam[:kept])).T  # (k, d): z -> x
-        return Prepared(f32(ztr), f32(zte), f32(ztr), f32(zte), np.ones(kept), np.eye(kept),
-                        unwhiten @ to_pixels, pixel_mean, {**info, "d": kept})
+        return Prepared(
+            f32(ztr),
+            f32(zte),
+            f32(ztr),
+            f32(zte),
+            np.ones(kept),
+            np.eye(kept),
+            unwhiten @ to_pixels,
+            pixel_mean,
+            {**info, "d": kept},
+        )
     return Prepared(f32(xtr), f32(xte), f32(ztr), f32(zte), lam, W, to_pixels, pixel_mean, {**info, "d": d})
 
 
 def save_prepared(prep: Prepared, path) -> None:
-    np.savez(path, x_train=prep.x_train, x_test=prep.x_test, z_train=prep.z_train, z_test=prep.z_test,
-             eigenvalues=prep.eigenvalues, encoder_basis=prep.encoder_basis, pixel_map=prep.pixel_map,
-             pixel_mean=prep.pixel_mean)
+    np.savez(
+        path,
+        x_train=prep.x_train,
+        x_test=prep.x_test,
+        z_train=prep.z_train,
+        z_test=prep.z_test,
+        eigenvalues=prep.eigenvalues,
+        encoder_basis=prep.encoder_basis,
+        pixel_map=prep.pixel_map,
+        pixel_mean=prep.pixel_mean,
+    )
 
 
 def load_prepared(npz_path, json_path) -> Prepared:
     """A variant cached by the preprocess rule: arrays from its .npz, info (d, spectrum, ...) from its .json."""
     info = json.loads(Path(json_path).read_text())
     with np.load(npz_path) as z:
-        return Prepared(*(z[k] for k in ("x_train", "x_test", "z_train", "z_test", "eigenvalues", "encoder_basis",
-                                         "pixel_map", "pixel_mean")), info)
+        return Prepared(
+            *(
+                z[k]
+                for k in (
+                    "x_train",
+                    "x_test",
+                    "z_train",
+                    "z_test",
+                    "eigenvalues",
+                    "encoder_basis",
+                    "pixel_map",
+                    "pixel_mean",
+                )
+            ),
+            info,
+        )
 
 
 def prediction(variant: str, eigenvalues: np.ndarray, n: int) -> float:
@@ -124,19 +163,20 @@ def prediction(variant: str, eigenvalues: np.ndarray, n: int) -> float:
 
 
 def sign_decoder(V: torch.Tensor, Z: torch.Tensor, X: torch.Tensor, chunk: int = 16384) -> torch.Tensor:
-    """Least-squares decoder A = X^T F (F^T F)^{-1} of the true-sign features F = sign(Z V^T) of a split. (docs/theory.md eq. (23))
+    """Least-squares decoder A = X^T F (F^T F)^{-1} of the true-sign features F = sign(Z V^T) of a split
+    (docs/theory.md eq. (23)).
 
     V (n, k) encoder in whitened coordinates, Z (N, k) its inputs, X (N, d) the targets. -> (d, n).
     """
-    return fit_decoder((torch.sign(Z[i:i + chunk] @ V.T), X[i:i + chunk]) for i in range(0, Z.shape[0], chunk))
+    return fit_decoder((torch.sign(Z[i : i + chunk] @ V.T), X[i : i + chunk]) for i in range(0, Z.shape[0], chunk))
 
 
 def test_loss(A: torch.Tensor, V: torch.Tensor, Z: torch.Tensor, X: torch.Tensor, chunk: int = 16384) -> float:
     """mean ||x - A sign(V z)||^2 / d over a split, true sign. V (n, k), Z (N, k), X (N, d). (docs/theory.md eq. (1))"""
     total = 0.0
     for i in range(0, Z.shape[0], chunk):
-        s = torch.sign(Z[i:i + chunk] @ V.T).double()
-        total += float(((X[i:i + chunk].double() - s @ A.T) ** 2).sum())
+        s = torch.sign(Z[i : i + chunk] @ V.T).double()
+        total += float(((X[i : i + chunk].double() - s @ A.T) ** 2).sum())
     return total / (Z.shape[0] * X.shape[1])
 
 
@@ -179,8 +219,9 @@ class SplitSource:
         self.eval_rows = min(eval_rows, self.Z.shape[0])
 
     def init_encoder(self, n: int, seed: int) -> torch.Tensor:
-        root_k = torch.as_tensor(np.linalg.pinv(self.prep.encoder_basis), dtype=torch.float32,
-                                 device=self.device)  # (k, d): z -> x
+        root_k = torch.as_tensor(
+            np.linalg.pinv(self.prep.encoder_basis), dtype=torch.float32, device=self.device
+        )  # (k, d): z -> x
         B0 = gaussian_init(n, self.d, seed, self.device, torch.float32)  # Gaussian rows in x-space
         return unit_rows(B0 @ root_k.T)  # (n, k): B x = B root_k^T z
 
@@ -199,18 +240,43 @@ class SplitSource:
 
     def finish(self, V: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, float, dict]:
         A = sign_decoder(V, self.Z, self.X)
-        loss_test = test_loss(A, V, torch.as_tensor(self.prep.z_test, device=self.device),
-                              torch.as_tensor(self.prep.x_test, device=self.device))
+        loss_test = test_loss(
+            A,
+            V,
+            torch.as_tensor(self.prep.z_test, device=self.device),
+            torch.as_tensor(self.prep.x_test, device=self.device),
+        )
         return A, loss_test, {"train_loss": test_loss(A, V, self.Z, self.X)}
 
 
-def train_sample(prep: Prepared, n: int, steps: int, batch: int, lr: float, sharpness: tuple[float, float],
-                 seed: int, device: torch.device, record_every: int = 10, ridge: float = 1e-3,
-                 estimator: str = "tanh") -> TrainResult:
-    """Sample-based training on a real training split: :func:`signae.train.fit_on_samples` on a (docs/theory.md eq. (21))
-    :class:`SplitSource`; final loss on the test split, ``extra["train_loss"]`` on the training split."""
-    return fit_on_samples(SplitSource(prep, device), n, steps, batch=batch, lr=lr, sharpness=sharpness, seed=seed,
-                          record_every=record_every, ridge=ridge, estimator=estimator)
+def train_sample(
+    prep: Prepared,
+    n: int,
+    steps: int,
+    batch: int,
+    lr: float,
+    sharpness: tuple[float, float],
+    seed: int,
+    device: torch.device,
+    record_every: int = 10,
+    ridge: float = 1e-3,
+    estimator: str = "tanh",
+) -> TrainResult:
+    """Sample-based training on a real training split (docs/theory.md eq. (21)):
+    :func:`signae.train.fit_on_samples` on a :class:`SplitSource`; final loss on the test split,
+    ``extra["train_loss"]`` on the training split."""
+    return fit_on_samples(
+        SplitSource(prep, device),
+        n,
+        steps,
+        batch=batch,
+        lr=lr,
+        sharpness=sharpness,
+        seed=seed,
+        record_every=record_every,
+        ridge=ridge,
+        estimator=estimator,
+    )
 
 
 def evaluate_designed(prep: Prepared, n: int, seed: int, device: torch.device) -> tuple[float, float]:

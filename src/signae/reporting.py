@@ -1,5 +1,6 @@
 """What a reviewer reads first: the claims rendered failures first, run times and memory per figure,
-the software and the device, the manifest of every file a figure is built from (docs/reproducibility.md). All inputs are files the pipeline already wrote."""
+the software and the device, the manifest of every file a figure is built from (docs/reproducibility.md).
+All inputs are files the pipeline already wrote."""
 
 from __future__ import annotations
 
@@ -44,8 +45,14 @@ def benchmark_rows(bench_dir: str | Path) -> pd.DataFrame:
             continue
         rel = str(path.relative_to(root))
         max_rss = pd.to_numeric(rec[-1].get("max_rss"), errors="coerce")
-        rows.append({"job": rel[: -len(".tsv")], "stage": _stage(rel), "seconds": float(rec[-1]["s"]),
-                     "max_rss_mb": float(max_rss) if pd.notna(max_rss) else float("nan")})
+        rows.append(
+            {
+                "job": rel[: -len(".tsv")],
+                "stage": _stage(rel),
+                "seconds": float(rec[-1]["s"]),
+                "max_rss_mb": float(max_rss) if pd.notna(max_rss) else float("nan"),
+            }
+        )
     return pd.DataFrame(rows, columns=["job", "stage", "seconds", "max_rss_mb"])
 
 
@@ -54,8 +61,14 @@ def runtime_table(jobs: pd.DataFrame) -> pd.DataFrame:
     if jobs.empty:
         return pd.DataFrame(columns=["stage", "jobs", "job_seconds", "longest_job_s", "peak_mb"])
     g = jobs.groupby("stage")
-    table = pd.DataFrame({"jobs": g.size(), "job_seconds": g.seconds.sum().round(1),
-                          "longest_job_s": g.seconds.max().round(1), "peak_mb": g.max_rss_mb.max().round(0)})
+    table = pd.DataFrame(
+        {
+            "jobs": g.size(),
+            "job_seconds": g.seconds.sum().round(1),
+            "longest_job_s": g.seconds.max().round(1),
+            "peak_mb": g.max_rss_mb.max().round(0),
+        }
+    )
     return table.reset_index()
 
 
@@ -74,14 +87,20 @@ def claims_html(claims: pd.DataFrame) -> str:
     rows = []
     for r in ordered.itertuples(index=False):
         colour = "#e6f4ea" if r.holds else "#fce8e6"
-        rows.append(f'<tr style="background:{colour}"><td>{html.escape(str(r.claim))}</td><td>{r.figure}</td>'
-                    f"<td>{r.predicted:.6g}</td><td>{r.reproduced:.6g}</td><td>{100 * r.gap:+.3f}%</td>"
-                    f"<td>{100 * r.tolerance:.3g}%</td><td>{'yes' if r.holds else '<b>no</b>'}</td></tr>")
-    head = ("<tr><th>claim</th><th>figure</th><th>predicted</th><th>reproduced</th><th>gap</th>"
-            "<th>tolerance</th><th>holds</th></tr>")
-    return (f"<html><body><h2>{held} of {len(claims)} claims hold</h2>"
-            f'<table border="1" cellpadding="3" style="border-collapse:collapse;font-family:sans-serif;'
-            f'font-size:12px">{head}{"".join(rows)}</table></body></html>\n')
+        rows.append(
+            f'<tr style="background:{colour}"><td>{html.escape(str(r.claim))}</td><td>{r.figure}</td>'
+            f"<td>{r.predicted:.6g}</td><td>{r.reproduced:.6g}</td><td>{100 * r.gap:+.3f}%</td>"
+            f"<td>{100 * r.tolerance:.3g}%</td><td>{'yes' if r.holds else '<b>no</b>'}</td></tr>"
+        )
+    head = (
+        "<tr><th>claim</th><th>figure</th><th>predicted</th><th>reproduced</th><th>gap</th>"
+        "<th>tolerance</th><th>holds</th></tr>"
+    )
+    return (
+        f"<html><body><h2>{held} of {len(claims)} claims hold</h2>"
+        f'<table border="1" cellpadding="3" style="border-collapse:collapse;font-family:sans-serif;'
+        f'font-size:12px">{head}{"".join(rows)}</table></body></html>\n'
+    )
 
 
 def environment_html(run_jsons, claims_path) -> str:
@@ -91,12 +110,18 @@ def environment_html(run_jsons, claims_path) -> str:
         meta = json.loads(Path(path).read_text())
         versions.update(meta.get("versions", {}))
         dev = meta.get("device", {})
-        devices.add(f"{dev.get('device')} {dev.get('gpu', '')} ({dev.get('platform', '')}, "
-                    f"{dev.get('torch_threads', '?')} torch threads)")
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in sorted(versions.items()))
+        devices.add(
+            f"{dev.get('device')} {dev.get('gpu', '')} ({dev.get('platform', '')}, "
+            f"{dev.get('torch_threads', '?')} torch threads)"
+        )
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in sorted(versions.items())
+    )
     devs = "".join(f"<li>{html.escape(d)}</li>" for d in sorted(devices))
-    return (f"<html><body><h2>Software</h2><table border='1' cellpadding='3'>{rows}</table>"
-            f"<h2>Devices</h2><ul>{devs}</ul><p>claims table: {html.escape(str(claims_path))}</p></body></html>\n")
+    return (
+        f"<html><body><h2>Software</h2><table border='1' cellpadding='3'>{rows}</table>"
+        f"<h2>Devices</h2><ul>{devs}</ul><p>claims table: {html.escape(str(claims_path))}</p></body></html>\n"
+    )
 
 
 def manifest(paths) -> str:
@@ -109,7 +134,9 @@ def summary(claims: pd.DataFrame, figures, report_hint: str) -> str:
     held = int(claims.holds.sum())
     lines = ["", "=" * 72, f"signae: {held} of {len(claims)} claims hold (results/claims.csv)"]
     for r in claims[~claims.holds].itertuples(index=False):
-        lines.append(f"  NOT HELD  fig {r.figure}: {r.claim}  (gap {100 * r.gap:+.2f}%, tolerance {100 * r.tolerance:.3g}%)")
+        lines.append(
+            f"  NOT HELD  fig {r.figure}: {r.claim}  (gap {100 * r.gap:+.2f}%, tolerance {100 * r.tolerance:.3g}%)"
+        )
     lines.append(f"figures: {', '.join(sorted({str(Path(f).with_suffix('')) for f in figures}))} (.pdf/.png/.csv)")
     lines.append(report_hint)
     lines.append("=" * 72)

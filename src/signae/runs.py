@@ -47,11 +47,12 @@ def hidden_units(r: float, d: int) -> int:
     (:func:`integer_units`); on real data d is the data's own and the realised rate n / d is what every
     table reports.
     """
-    return max(1, int(round(r * d)))
+    return max(1, round(r * d))
 
 
 def integer_units(r: float, d: int) -> bool:
-    """Whether r d is (to rounding) a positive integer, i.e. r is exactly the realised rate n / d. (docs/theory.md eq. (30))"""
+    """Whether r d is (to rounding) a positive integer, i.e. r is exactly the realised rate n / d
+    (docs/theory.md eq. (30))."""
     return r * d >= 1 - 1e-9 and abs(r * d - round(r * d)) <= 1e-9 * max(1.0, r * d)
 
 
@@ -112,7 +113,7 @@ class RunSpec:
         return hidden_units(self.r, self.d)
 
     @classmethod
-    def from_stem(cls, stem: str) -> "RunSpec":
+    def from_stem(cls, stem: str) -> RunSpec:
         """The inverse of :attr:`stem` (also accepts a .json or .npz path)."""
         stem = re.sub(r"\.(json|npz)$", "", str(stem))
         m = re.search(r"results/runs/(\w+)/(\w+)/d(\d+)_r([0-9.e+-]+)_seed(\d+)$", stem)
@@ -132,8 +133,15 @@ def save(result, meta: dict, npz_path: str | Path, json_path: str | Path) -> Non
     """
     npz_path, json_path = Path(npz_path), Path(json_path)
     tmp = npz_path.with_name(npz_path.name + ".tmp.npz")
-    np.savez(tmp, steps=result.steps, losses=result.losses, B_init=result.B_init, B=result.B, A=result.A,
-             final_loss=np.float64(result.final_loss))
+    np.savez(
+        tmp,
+        steps=result.steps,
+        losses=result.losses,
+        B_init=result.B_init,
+        B=result.B,
+        A=result.A,
+        final_loss=np.float64(result.final_loss),
+    )
     digest = provenance.sha256_file(tmp)
     os.replace(tmp, npz_path)
     provenance.write_json(json_path, {**meta, "weights_sha256": digest})
@@ -154,8 +162,10 @@ def load(json_path: str | Path, verify: bool = True) -> tuple[dict, dict]:
             raise RunFileError(f"{npz_path} is missing; {fix}")
         digest = provenance.sha256_file(npz_path)
         if digest != meta.get("weights_sha256"):
-            raise RunFileError(f"{npz_path} does not match the SHA-256 recorded in {json_path} (the weights were "
-                               f"changed or replaced after training); {fix}")
+            raise RunFileError(
+                f"{npz_path} does not match the SHA-256 recorded in {json_path} (the weights were "
+                f"changed or replaced after training); {fix}"
+            )
     with np.load(npz_path) as z:
         arrays = {k: z[k] for k in z.files}
     return meta, arrays

@@ -41,12 +41,30 @@ def limit_table(runs, untrained: str | Path, r) -> pd.DataFrame:
             rows.append({"series": series, "kind": "theory", "r": r, "d": None, "seed": None, "loss": value})
     for path in run_jsons:
         meta, _ = load(path)
-        rows.append({"series": meta["trainer"], "kind": "trained", "r": meta["r"], "d": meta["d"],
-                     "seed": meta["seed"], "loss": meta["final_loss"], "predicted": theory.optimal_risk(meta["r"])})
+        rows.append(
+            {
+                "series": meta["trainer"],
+                "kind": "trained",
+                "r": meta["r"],
+                "d": meta["d"],
+                "seed": meta["seed"],
+                "loss": meta["final_loss"],
+                "predicted": theory.optimal_risk(meta["r"]),
+            }
+        )
     sim = pd.read_csv(untrained_csv)
     for rec in sim.to_dict("records"):
-        rows.append({"series": "untrained (simulated)", "kind": "simulated", "r": rec["r"], "d": rec["d"],
-                     "seed": rec["seed"], "loss": rec["loss"], "predicted": theory.marchenko_pastur_risk(rec["r"])})
+        rows.append(
+            {
+                "series": "untrained (simulated)",
+                "kind": "simulated",
+                "r": rec["r"],
+                "d": rec["d"],
+                "seed": rec["seed"],
+                "loss": rec["loss"],
+                "predicted": theory.marchenko_pastur_risk(rec["r"]),
+            }
+        )
     df = pd.DataFrame(rows)
     return df.astype({"d": "Int64", "seed": "Int64"})
 
@@ -57,14 +75,24 @@ def dynamics_table(runs) -> pd.DataFrame:
     for path in runs:
         meta, arr = load(path)
         limit = theory.optimal_risk(meta["r"])
-        for step, loss in zip(arr["steps"], arr["losses"]):
-            rows.append({"series": meta["trainer"], "r": meta["r"], "d": meta["d"], "seed": meta["seed"],
-                         "step": int(step), "loss": float(loss), "limit": limit})
+        for step, loss in zip(arr["steps"], arr["losses"], strict=True):
+            rows.append(
+                {
+                    "series": meta["trainer"],
+                    "r": meta["r"],
+                    "d": meta["d"],
+                    "seed": meta["seed"],
+                    "step": int(step),
+                    "loss": float(loss),
+                    "limit": limit,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def features_table(features, scales) -> pd.DataFrame:
-    """Figure 3: spectra at init and after training with the MP density, decoder scales, axis alignment. (docs/theory.md eq. (11))
+    """Figure 3: spectra at init and after training with the MP density, decoder scales, axis alignment
+    (docs/theory.md eq. (11)).
 
     panel spectrum:     one row per eigenvalue (series init / trained), predicted = 1 or r
     panel mp_density:   the Marchenko-Pastur density of the init spectrum (index = eigenvalue x)
@@ -79,32 +107,86 @@ def features_table(features, scales) -> pd.DataFrame:
         target = r if r > 1 else 1.0
         for series, B in (("init", arr["B_init"]), ("trained", arr["B"])):
             for i, ev in enumerate(evaluate.frame_spectrum(B)):
-                rows.append({"panel": "spectrum", "series": series, "trainer": trainer, "r": r, "d": d,
-                             "seed": seed, "index": i, "value": float(ev), "predicted": target})
-        for x, dens in zip(*theory.marchenko_pastur_density(r)):
-            rows.append({"panel": "mp_density", "series": "Marchenko-Pastur", "trainer": None, "r": r, "d": d,
-                         "seed": None, "index": x, "value": dens, "predicted": None})
+                rows.append(
+                    {
+                        "panel": "spectrum",
+                        "series": series,
+                        "trainer": trainer,
+                        "r": r,
+                        "d": d,
+                        "seed": seed,
+                        "index": i,
+                        "value": float(ev),
+                        "predicted": target,
+                    }
+                )
+        for x, dens in zip(*theory.marchenko_pastur_density(r), strict=True):
+            rows.append(
+                {
+                    "panel": "mp_density",
+                    "series": "Marchenko-Pastur",
+                    "trainer": None,
+                    "r": r,
+                    "d": d,
+                    "seed": None,
+                    "index": x,
+                    "value": dens,
+                    "predicted": None,
+                }
+            )
         for i, ipr in enumerate(evaluate.axis_alignment(arr["B"])):
-            rows.append({"panel": "alignment", "series": "trained", "trainer": trainer, "r": r, "d": d,
-                         "seed": seed, "index": i, "value": float(ipr),
-                         "predicted": evaluate.random_rotation_alignment(d)})
+            rows.append(
+                {
+                    "panel": "alignment",
+                    "series": "trained",
+                    "trainer": trainer,
+                    "r": r,
+                    "d": d,
+                    "seed": seed,
+                    "index": i,
+                    "value": float(ipr),
+                    "predicted": evaluate.random_rotation_alignment(d),
+                }
+            )
     rates = []
     for path in scales:
         meta, arr = load(path)
         beta, resid = evaluate.decoder_scale(arr["A"], arr["B"])
         rates.append(meta["r"])
-        rows.append({"panel": "decoder_scale", "series": meta["trainer"], "trainer": meta["trainer"],
-                     "r": meta["r"], "d": meta["d"], "seed": meta["seed"], "index": resid, "value": beta,
-                     "predicted": theory.optimal_decoder_scale(meta["r"])})
+        rows.append(
+            {
+                "panel": "decoder_scale",
+                "series": meta["trainer"],
+                "trainer": meta["trainer"],
+                "r": meta["r"],
+                "d": meta["d"],
+                "seed": meta["seed"],
+                "index": resid,
+                "value": beta,
+                "predicted": theory.optimal_decoder_scale(meta["r"]),
+            }
+        )
     if rates:  # the plotted beta(r): at least r in [1/4, 4]
         for r in np.geomspace(min(min(rates), 0.25), max(max(rates), 4), 200):
-            rows.append({"panel": "beta_curve", "series": "beta(r)", "trainer": None, "r": r, "d": None,
-                         "seed": None, "index": r, "value": theory.optimal_decoder_scale(r), "predicted": None})
+            rows.append(
+                {
+                    "panel": "beta_curve",
+                    "series": "beta(r)",
+                    "trainer": None,
+                    "r": r,
+                    "d": None,
+                    "seed": None,
+                    "index": r,
+                    "value": theory.optimal_decoder_scale(r),
+                    "predicted": None,
+                }
+            )
     return pd.DataFrame(rows).astype({"d": "Int64", "seed": "Int64"})
 
 
 def covariance_table(runs, spectra: dict, d: int, covariance_seed: int) -> pd.DataFrame:
-    """Figure 4: loss vs r (water-filling, PCA, trained) and the allocation m_i, predicted vs learned. (docs/theory.md eq. (28))
+    """Figure 4: loss vs r (water-filling, PCA, trained) and the allocation m_i, predicted vs learned
+    (docs/theory.md eq. (28)).
 
     Eigenvalues that are equal (the blocks of the levels spectrum) span an eigenspace in which the
     allocation is not unique, so both allocations are averaged over each block of equal eigenvalues.
@@ -116,28 +198,81 @@ def covariance_table(runs, spectra: dict, d: int, covariance_seed: int) -> pd.Da
         _, lam = data.gaussian_covariance(kind, d, args, covariance_seed)
         for r in theory_grid(r_values, 60):
             n = hidden_units(r, d)
-            rows.append({"panel": "loss", "series": "water-filling", "spectrum": kind, "r": n / d, "d": d,
-                         "seed": None, "loss": theory.water_filling(lam, n).risk})
-            rows.append({"panel": "loss", "series": "PCA", "spectrum": kind, "r": n / d, "d": d,
-                         "seed": None, "loss": theory.pca_risk_spectrum(lam, n / d)})
+            rows.append(
+                {
+                    "panel": "loss",
+                    "series": "water-filling",
+                    "spectrum": kind,
+                    "r": n / d,
+                    "d": d,
+                    "seed": None,
+                    "loss": theory.water_filling(lam, n).risk,
+                }
+            )
+            rows.append(
+                {
+                    "panel": "loss",
+                    "series": "PCA",
+                    "spectrum": kind,
+                    "r": n / d,
+                    "d": d,
+                    "seed": None,
+                    "loss": theory.pca_risk_spectrum(lam, n / d),
+                }
+            )
     for path in run_jsons:
         meta, arr = load(path)
         kind, r, seed = meta["source"], meta["r"], meta["seed"]
         Sigma, lam = data.gaussian_covariance(kind, d, spectra[kind], covariance_seed)
-        rows.append({"panel": "loss", "series": meta["trainer"], "spectrum": kind, "r": r, "d": d,
-                     "seed": seed, "loss": meta["final_loss"], "predicted": meta["predicted_loss"]})
+        rows.append(
+            {
+                "panel": "loss",
+                "series": meta["trainer"],
+                "spectrum": kind,
+                "r": r,
+                "d": d,
+                "seed": seed,
+                "loss": meta["final_loss"],
+                "predicted": meta["predicted_loss"],
+            }
+        )
         evals, learned = evaluate.learned_allocation(arr["B"], Sigma)
         predicted = theory.water_filling(lam, meta["n"]).allocation
-        for i, (ev, p, m) in enumerate(zip(evals, block_average(lam, predicted), block_average(evals, learned))):
-            rows.append({"panel": "allocation", "series": "predicted", "spectrum": kind, "r": r, "d": d,
-                         "seed": seed, "index": i, "eigenvalue": ev, "value": p})
-            rows.append({"panel": "allocation", "series": "learned", "spectrum": kind, "r": r, "d": d,
-                         "seed": seed, "index": i, "eigenvalue": ev, "value": m})
+        for i, (ev, p, m) in enumerate(
+            zip(evals, block_average(lam, predicted), block_average(evals, learned), strict=True)
+        ):
+            rows.append(
+                {
+                    "panel": "allocation",
+                    "series": "predicted",
+                    "spectrum": kind,
+                    "r": r,
+                    "d": d,
+                    "seed": seed,
+                    "index": i,
+                    "eigenvalue": ev,
+                    "value": p,
+                }
+            )
+            rows.append(
+                {
+                    "panel": "allocation",
+                    "series": "learned",
+                    "spectrum": kind,
+                    "r": r,
+                    "d": d,
+                    "seed": seed,
+                    "index": i,
+                    "eigenvalue": ev,
+                    "value": m,
+                }
+            )
     return pd.DataFrame(rows).astype({"seed": "Int64"})
 
 
 def block_average(eigenvalues: np.ndarray, values: np.ndarray, rtol: float = 1e-8) -> np.ndarray:
-    """values averaged over each run of (numerically) equal eigenvalues; both arrays descending-ordered. (docs/theory.md eq. (28))"""
+    """values averaged over each run of (numerically) equal eigenvalues; both arrays descending-ordered
+    (docs/theory.md eq. (28))."""
     out = np.asarray(values, dtype=float).copy()
     lam = np.asarray(eigenvalues, dtype=float)
     start = 0
@@ -172,23 +307,66 @@ def universality_table(runs, designed: dict, preps: dict, twins: dict, norms: di
             n = hidden_units(r, d)
             pred = realdata.prediction(variant, lam, n)
             if variant == "unwhitened":
-                rows.append({**base, "series": "PCA", "kind": "theory", "r": n / d,
-                             "loss": theory.pca_risk_spectrum(lam, n / d)})
+                rows.append(
+                    {
+                        **base,
+                        "series": "PCA",
+                        "kind": "theory",
+                        "r": n / d,
+                        "loss": theory.pca_risk_spectrum(lam, n / d),
+                    }
+                )
             rows.append({**base, "series": name, "kind": "theory", "r": n / d, "loss": pred})
-            rows.append({**base, "series": f"{name}, norm-corrected", "kind": "theory", "r": n / d,
-                         "loss": float(universality.norm_corrected(pred, kappa)), "kappa": kappa})
+            rows.append(
+                {
+                    **base,
+                    "series": f"{name}, norm-corrected",
+                    "kind": "theory",
+                    "r": n / d,
+                    "loss": float(universality.norm_corrected(pred, kappa)),
+                    "kappa": kappa,
+                }
+            )
         des = pd.read_csv(designed[(dataset, variant)])
         for rec in des.to_dict("records"):
-            rows.append({**base, "series": "designed", "kind": "designed", "r": rec["r"], "seed": rec["seed"],
-                         "loss": rec["loss"]})
+            rows.append(
+                {
+                    **base,
+                    "series": "designed",
+                    "kind": "designed",
+                    "r": rec["r"],
+                    "seed": rec["seed"],
+                    "loss": rec["loss"],
+                }
+            )
         for rec in pd.read_csv(twin_csv).to_dict("records"):
-            rows.append({**base, "series": rec["series"], "kind": "twin", "r": rec["r"], "seed": rec["seed"],
-                         "loss": rec["loss"], "predicted": rec["predicted"]})
+            rows.append(
+                {
+                    **base,
+                    "series": rec["series"],
+                    "kind": "twin",
+                    "r": rec["r"],
+                    "seed": rec["seed"],
+                    "loss": rec["loss"],
+                    "predicted": rec["predicted"],
+                }
+            )
     for path in run_jsons:
         meta = json.loads(Path(path).read_text())
-        rows.append({"dataset": meta["source"], "variant": meta["variant"], "d": meta["d"], "seed": meta["seed"],
-                     "series": meta["trainer"], "kind": "trained", "r": meta["r"], "loss": meta["final_loss"],
-                     "train_loss": meta["train_loss"], "predicted": meta["predicted_loss"]})
+        rows.append(
+            {
+                "dataset": meta["source"],
+                "variant": meta["variant"],
+                "d": meta["d"],
+                "seed": meta["seed"],
+                "series": meta["trainer"],
+                "kind": "trained",
+                "r": meta["r"],
+                "loss": meta["final_loss"],
+                "train_loss": meta["train_loss"],
+                "predicted": meta["predicted_loss"],
+            }
+        )
     return pd.DataFrame(rows).astype({"d": "Int64", "seed": "Int64"})
 
 

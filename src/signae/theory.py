@@ -63,7 +63,7 @@ def pca_risk_spectrum(eigenvalues: np.ndarray, r: float) -> float:
     """
     lam = np.sort(np.asarray(eigenvalues, dtype=float))[::-1]
     d = lam.size
-    n = int(round(r * d))
+    n = round(r * d)
     return float(lam[n:].sum() / d)
 
 

@@ -58,7 +58,8 @@ class TrainResult:
 
 
 def gaussian_init(n: int, d: int, seed: int, device: torch.device, dtype=torch.float64) -> torch.Tensor:
-    """Unit-row Gaussian encoder. Drawn on the CPU from ``seed`` so every device starts alike. (n, d) (docs/theory.md eq. (15))"""
+    """Unit-row Gaussian encoder (docs/theory.md eq. (15)). Drawn on the CPU from ``seed`` so every device
+    starts alike. (n, d)"""
     g = torch.Generator().manual_seed(seed)
     B = torch.randn(n, d, generator=g, dtype=torch.float64)
     return unit_rows(B).to(device=device, dtype=dtype)
@@ -128,6 +129,7 @@ def projected_gd(
 
     S = _as_tensor(Sigma, device, dtype)  # (d, d) or None: the covariance, for the gradient and the final risk
     rec_steps, rec_losses = [], []
+    last = None  # backtracking: (loss, gradient, V) before the last step
     synchronize(device)
     t0 = time.perf_counter()
     for it in range(steps + 1):
@@ -228,7 +230,8 @@ def tied_gd(
 
 
 def fit_decoder(chunks, ridge: float = 1e-6) -> torch.Tensor:
-    """Least-squares decoder A = E[x f^T] E[f f^T]^{-1} from chunks of (features F (k, n), targets X (k, d)). (docs/theory.md eq. (23))
+    """Least-squares decoder A = E[x f^T] E[f f^T]^{-1} from chunks of (features F (k, n), targets X (k, d))
+    (docs/theory.md eq. (23)).
 
     Moments accumulate in float64, so memory stays O(chunk * n) however many samples are used; ridge,
     relative to the mean diagonal of E[f f^T], only guards the solve. -> (d, n).
@@ -244,7 +247,8 @@ def fit_decoder(chunks, ridge: float = 1e-6) -> torch.Tensor:
 
 
 def sharpening(it: int, steps: int, sharpness: tuple[float, float]) -> tuple[float, float]:
-    """(surrogate sharpness s, step multiplier) at step `it`: s grows geometrically from s0 to s1, (docs/theory.md eq. (22))
+    """(surrogate sharpness s, step multiplier) at step `it` (docs/theory.md eq. (22)): s grows geometrically from
+    s0 to s1,
     the step follows a cosine from 1 down to 0."""
     frac = it / max(steps - 1, 1)
     s0, s1 = sharpness
@@ -254,9 +258,11 @@ def sharpening(it: int, steps: int, sharpness: tuple[float, float]) -> tuple[flo
 ESTIMATORS = ("tanh", "ste")
 
 
-def surrogate_loss(Z: torch.Tensor, X: torch.Tensor, V: torch.Tensor, s: float, ridge: float,
-                   estimator: str = "tanh") -> torch.Tensor:
-    """Batch loss through a differentiable stand-in for sign, with the batch least-squares decoder (docs/theory.md eq. (21))
+def surrogate_loss(
+    Z: torch.Tensor, X: torch.Tensor, V: torch.Tensor, s: float, ridge: float, estimator: str = "tanh"
+) -> torch.Tensor:
+    """Batch loss through a differentiable stand-in for sign, with the batch least-squares decoder
+    (docs/theory.md eq. (21))
     (variable projection). Two ways through sign:
 
     estimator="tanh": features F = tanh(s P), the smooth surrogate (loss and gradient both of tanh);
@@ -288,8 +294,9 @@ class GaussianSource:
     true-sign features on ``fit_samples`` fresh samples.
     """
 
-    def __init__(self, d: int, Sigma: np.ndarray | None, device: torch.device, dtype: torch.dtype,
-                 fit_samples: int | None = None):
+    def __init__(
+        self, d: int, Sigma: np.ndarray | None, device: torch.device, dtype: torch.dtype, fit_samples: int | None = None
+    ):
         self.d, self.device, self.dtype = d, device, dtype
         self.root = None if Sigma is None else _root(Sigma, 0.5, device, dtype)  # (d, d)
         self.S64 = _as_tensor(Sigma, device, torch.float64)
@@ -340,7 +347,8 @@ def fit_on_samples(
     ridge: float = 1e-3,
     estimator: str = "tanh",
 ) -> TrainResult:
-    """The sample-based trainer, on any batch source (Gaussian samples or the rows of a data split). (docs/theory.md eq. (21))
+    """The sample-based trainer (docs/theory.md eq. (21)), on any batch source (Gaussian samples or the rows
+    of a data split).
 
     The source (:class:`GaussianSource`, :class:`signae.realdata.SplitSource`) provides
     ``init_encoder(n, seed) -> V (n, k)``, ``batch(N, g) -> (Z (N, k), X (N, d))`` (what the encoder
@@ -409,10 +417,20 @@ def sample_gd(
     ridge: float = 1e-3,
     estimator: str = "tanh",
 ) -> TrainResult:
-    """Sample-based training on fresh Gaussian samples x ~ N(0, Sigma): :func:`fit_on_samples` on a (docs/theory.md eq. (21))
-    :class:`GaussianSource`. The recorded curve is the exact risk R(A*(B), B) of the current encoder;
-    the returned decoder is fitted on fit_samples (default 200 n) fresh samples with the true sign.
+    """Sample-based training on fresh Gaussian samples x ~ N(0, Sigma) (docs/theory.md eq. (21)):
+    :func:`fit_on_samples` on a :class:`GaussianSource`. The recorded curve is the exact risk R(A*(B), B) of
+    the current encoder; the returned decoder is fitted on fit_samples (default 200 n) fresh samples with the true sign.
     """
     source = GaussianSource(d, Sigma, torch.device(device), dtype, fit_samples)
-    return fit_on_samples(source, n, steps, batch=batch, lr=lr, sharpness=sharpness, seed=seed,
-                          record_every=record_every, ridge=ridge, estimator=estimator)
+    return fit_on_samples(
+        source,
+        n,
+        steps,
+        batch=batch,
+        lr=lr,
+        sharpness=sharpness,
+        seed=seed,
+        record_every=record_every,
+        ridge=ridge,
+        estimator=estimator,
+    )

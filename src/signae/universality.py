@@ -27,6 +27,7 @@ paper's; docs/theory.md eq. (32) to eq. (34)):
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -41,9 +42,10 @@ TWIN_FLOOR = 1e-6  # twin eigenvalues below TWIN_FLOOR * mean are raised to it (
 
 def norm_concentration(x: np.ndarray, chunk: int = 16384) -> float:
     """kappa_x = (mean ||x||)^2 / mean ||x||^2 over the rows of x (N, d) (docs/theory.md eq. (33))."""
-    norms = np.concatenate([np.linalg.norm(x[i:i + chunk].astype(np.float64), axis=1)
-                            for i in range(0, x.shape[0], chunk)])
-    return float(norms.mean() ** 2 / np.mean(norms ** 2))
+    norms = np.concatenate(
+        [np.linalg.norm(x[i : i + chunk].astype(np.float64), axis=1) for i in range(0, x.shape[0], chunk)]
+    )
+    return float(norms.mean() ** 2 / np.mean(norms**2))
 
 
 def gaussian_norm_concentration(eigenvalues: np.ndarray) -> float:
@@ -65,10 +67,11 @@ def gaussian_norm_concentration(eigenvalues: np.ndarray) -> float:
 
     centre = -math.log(total)  # the integrand turns over near t = 1 / tr; 80 e-folds each side leave < 1e-17
     edges = centre + np.array([-80.0, -10.0, 10.0, 80.0])
-    mean_norm = sum(integrate.quad(integrand, a, b, limit=200, epsabs=0, epsrel=1e-10)[0]
-                    for a, b in zip(edges[:-1], edges[1:]))
+    mean_norm = sum(
+        integrate.quad(integrand, a, b, limit=200, epsabs=0, epsrel=1e-10)[0] for a, b in itertools.pairwise(edges)
+    )
     mean_norm /= 2 * math.sqrt(math.pi)
-    return mean_norm ** 2 / total
+    return mean_norm**2 / total
 
 
 def norm_corrected(prediction, kappa: float):
@@ -81,7 +84,7 @@ def covariance(x: np.ndarray, chunk: int = 16384) -> np.ndarray:
     (docs/theory.md eq. (32))."""
     cov = np.zeros((x.shape[1], x.shape[1]))
     for i in range(0, x.shape[0], chunk):
-        block = x[i:i + chunk].astype(np.float64)
+        block = x[i : i + chunk].astype(np.float64)
         cov += block.T @ block
     return cov / x.shape[0]
 
@@ -92,8 +95,9 @@ def gaussian_equivalent_loss(B: np.ndarray, Sigma: np.ndarray) -> float:
     return float(pop.encoder_risk(torch.as_tensor(B, dtype=torch.float64), torch.as_tensor(Sigma, dtype=torch.float64)))
 
 
-def twin_pgd(eigenvalues: np.ndarray, n: int, steps: int, lr: float, seed: int,
-             device: str | torch.device = "cpu") -> train.TrainResult:
+def twin_pgd(
+    eigenvalues: np.ndarray, n: int, steps: int, lr: float, seed: int, device: str | torch.device = "cpu"
+) -> train.TrainResult:
     """Projected GD (decoder A*(B), backtracking) on the exact risk of N(0, diag(eigenvalues)), floored
     at TWIN_FLOOR: the Gaussian twin of docs/theory.md eq. (32), trained by docs/theory.md eq. (19).
 
@@ -102,12 +106,22 @@ def twin_pgd(eigenvalues: np.ndarray, n: int, steps: int, lr: float, seed: int,
     """
     lam = np.asarray(eigenvalues, dtype=float)
     lam = np.maximum(lam, TWIN_FLOOR * lam.mean())
-    return train.projected_gd(len(lam), n, steps, lr=lr, Sigma=np.diag(lam), seed=seed, device=device,
-                              record_every=max(1, steps // 20), backtrack=True)
+    return train.projected_gd(
+        len(lam),
+        n,
+        steps,
+        lr=lr,
+        Sigma=np.diag(lam),
+        seed=seed,
+        device=device,
+        record_every=max(1, steps // 20),
+        backtrack=True,
+    )
 
 
-def twin_diagnostics(prep, variant: str, run_jsons, r_values, steps: int, lr: float, seed: int,
-                     device) -> tuple[list[dict], dict]:
+def twin_diagnostics(
+    prep, variant: str, run_jsons, r_values, steps: int, lr: float, seed: int, device
+) -> tuple[list[dict], dict]:
     """Figure 5's Gaussian-twin rows and norm concentrations of one preprocessed variant.
 
     Rows: projected GD on the twin per r (unwhitened variants only: for whitened ones the twin is
@@ -126,16 +140,34 @@ def twin_diagnostics(prep, variant: str, run_jsons, r_values, steps: int, lr: fl
             n = hidden_units(r, d)
             res = twin_pgd(prep.eigenvalues, n, steps, lr, seed, device)
             predicted = realdata.prediction(variant, prep.eigenvalues, n)
-            rows.append({"series": "Gaussian twin, projected GD", "r": n / d, "seed": seed,
-                         "loss": res.final_loss, "predicted": predicted})
-            print(f"twin pgd r={n / d:.4f}: {res.final_loss:.5f} (water-filling {predicted:.5f}), {res.wall_time_s:.1f} s")
+            rows.append(
+                {
+                    "series": "Gaussian twin, projected GD",
+                    "r": n / d,
+                    "seed": seed,
+                    "loss": res.final_loss,
+                    "predicted": predicted,
+                }
+            )
+            print(
+                f"twin pgd r={n / d:.4f}: {res.final_loss:.5f} (water-filling {predicted:.5f}), {res.wall_time_s:.1f} s"
+            )
     for path in run_jsons:
         meta, weights = load(path)
         loss = gaussian_equivalent_loss(weights["B"], Sigma)  # B (n, d): the variant's coordinates
-        rows.append({"series": "trained encoder, on the Gaussian twin", "r": meta["r"], "seed": meta["seed"],
-                     "loss": loss, "predicted": meta["predicted_loss"]})
-        print(f"trained r={meta['r']:.4f} seed={meta['seed']}: images {meta['final_loss']:.5f}, twin {loss:.5f},"
-              f" predicted {meta['predicted_loss']:.5f}")
+        rows.append(
+            {
+                "series": "trained encoder, on the Gaussian twin",
+                "r": meta["r"],
+                "seed": meta["seed"],
+                "loss": loss,
+                "predicted": meta["predicted_loss"],
+            }
+        )
+        print(
+            f"trained r={meta['r']:.4f} seed={meta['seed']}: images {meta['final_loss']:.5f}, twin {loss:.5f},"
+            f" predicted {meta['predicted_loss']:.5f}"
+        )
     kappa_x = norm_concentration(prep.x_train)
     kappa_g = gaussian_norm_concentration(prep.eigenvalues)  # the spectrum the prediction uses
     return rows, {"kappa_x": kappa_x, "kappa_g": kappa_g, "kappa": kappa_x / kappa_g}

@@ -12,13 +12,13 @@ rule claims:
         code=claims_code(),
     output:
         report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
-    params:
-        tolerances={fig.number: [registry.tolerances(config, key) for _, key in fig.claims] for fig in FIGURES},
-    conda:
-        "../../environment.yml"
     log:
         "logs/claims.log",
     benchmark:
         "results/benchmarks/claims.tsv"
+    conda:
+        "../../environment.yml"
+    params:
+        tolerances={fig.number: [registry.tolerances(config, key) for _, key in fig.claims] for fig in FIGURES},
     script:
         "../scripts/claims.py"

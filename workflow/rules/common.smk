@@ -49,8 +49,12 @@ def claims_code():
 
 def check_integer_units():
     """Fail at parse time, naming the key, when some r * d is not an integer number of hidden units."""
-    pairs = [("limit.r", r, d, "limit.runs.*.d") for spec in config["limit"]["runs"].values()
-             for d in spec["d"] for r in config["limit"]["r"]]
+    pairs = [
+        ("limit.r", r, d, "limit.runs.*.d")
+        for spec in config["limit"]["runs"].values()
+        for d in spec["d"]
+        for r in config["limit"]["r"]
+    ]
     pairs += [("limit.r", r, config["limit"]["untrained"]["d"], "limit.untrained.d") for r in config["limit"]["r"]]
     pairs += [("dynamics.r", r, config["dynamics"]["d"], "dynamics.d") for r in config["dynamics"]["r"]]
     pairs += [("covariance.r", r, config["covariance"]["d"], "covariance.d") for r in config["covariance"]["r"]]
@@ -141,5 +145,10 @@ def print_summary():
     if not Path("results/claims.csv").exists():
         return
     claims = pd.read_csv("results/claims.csv")
-    print(summary(claims, [f for f in FIGURE_FILES if Path(f).exists()],
-                  "report: snakemake --report report.html  (figures, captions, claims, run times, software)"))
+    print(
+        summary(
+            claims,
+            [f for f in FIGURE_FILES if Path(f).exists()],
+            "report: snakemake --report report.html  (figures, captions, claims, run times, software)",
+        )
+    )

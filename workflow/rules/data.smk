@@ -14,16 +14,16 @@ rule dataset:
     output:
         npz="results/data/{dataset}/images.npz",
         json="results/data/{dataset}/images.json",
-    params:
-        spec=lambda w: config["datasets"][w.dataset],
-        download_root=config["datasets"]["download_root"],
-    retries: 2
-    conda:
-        "../../environment.yml"
     log:
         "logs/data/{dataset}.log",
     benchmark:
         "results/benchmarks/data/{dataset}.tsv"
+    retries: 2
+    conda:
+        "../../environment.yml"
+    params:
+        spec=lambda w: config["datasets"][w.dataset],
+        download_root=config["datasets"]["download_root"],
     script:
         "../scripts/dataset.py"
 
@@ -36,18 +36,18 @@ rule preprocess:
     output:
         npz="results/data/{dataset}/{variant}.npz",
         json="results/data/{dataset}/{variant}.json",
+    log:
+        "logs/data/{dataset}_{variant}.log",
+    benchmark:
+        "results/benchmarks/data/{dataset}_{variant}.tsv"
+    conda:
+        "../../environment.yml"
+    resources:
+        mem_mb=real_mem_mb,
     params:
         train_samples=config["realdata"]["train_samples"],
         test_samples=config["realdata"]["test_samples"],
         floor=config["realdata"]["whitening_floor"],
         grayscale=lambda w: w.dataset == "cifar10" and config["realdata"]["cifar10_grayscale"],
-    resources:
-        mem_mb=real_mem_mb,
-    conda:
-        "../../environment.yml"
-    log:
-        "logs/data/{dataset}_{variant}.log",
-    benchmark:
-        "results/benchmarks/data/{dataset}_{variant}.tsv"
     script:
         "../scripts/preprocess.py"

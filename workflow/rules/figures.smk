@@ -14,15 +14,15 @@ rule figure_table:
         code=lambda w: figure_code(w, "table", "figure_table.py"),
     output:
         "figures/{figure}.csv",
-    params:
-        builder=lambda w: figure(w).table,
-        settings=lambda w: figure(w).params(config),
-    conda:
-        "../../environment.yml"
     log:
         "logs/figures/{figure}_table.log",
     benchmark:
         "results/benchmarks/figures/{figure}_table.tsv"
+    conda:
+        "../../environment.yml"
+    params:
+        builder=lambda w: figure(w).table,
+        settings=lambda w: figure(w).params(config),
     script:
         "../scripts/figure_table.py"
 
@@ -34,14 +34,14 @@ rule figure_plot:
     output:
         pdf=report("figures/{figure}.pdf", caption="../report/figure.rst", category="Figures"),
         png=report("figures/{figure}.png", caption="../report/figure.rst", category="Figures"),
-    params:
-        plotter=lambda w: figure(w).plot,
-        caption=lambda w: registry.render_caption(figure(w), config, workflow.basedir),
-    conda:
-        "../../environment.yml"
     log:
         "logs/figures/{figure}_plot.log",
     benchmark:
         "results/benchmarks/figures/{figure}_plot.tsv"
+    conda:
+        "../../environment.yml"
+    params:
+        plotter=lambda w: figure(w).plot,
+        caption=lambda w: registry.render_caption(figure(w), config, workflow.basedir),
     script:
         "../scripts/plot_figure.py"

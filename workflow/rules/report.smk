@@ -17,17 +17,15 @@ rule report_tables:
     output:
         claims=report("results/report/claims.html", caption="../report/claims.rst", category="Claims"),
         runtimes=report("results/report/runtimes.csv", caption="../report/runtimes.rst", category="Run times"),
-        environment=report(
-            "results/report/environment.html", caption="../report/environment.rst", category="Software"
-        ),
-    params:
-        benchmarks="results/benchmarks",
-    conda:
-        "../../environment.yml"
+        environment=report("results/report/environment.html", caption="../report/environment.rst", category="Software"),
     log:
         "logs/report_tables.log",
     benchmark:
         "results/benchmarks/report_tables.tsv"
+    conda:
+        "../../environment.yml"
+    params:
+        benchmarks="results/benchmarks",
     script:
         "../scripts/report_tables.py"
 
@@ -46,11 +44,11 @@ rule manifest:
         claims="results/claims.csv",
     output:
         "results/MANIFEST.sha256",
-    conda:
-        "../../environment.yml"
     log:
         "logs/manifest.log",
     benchmark:
         "results/benchmarks/report_manifest.tsv"
+    conda:
+        "../../environment.yml"
     script:
         "../scripts/manifest.py"

@@ -8,17 +8,17 @@ rule untrained_baseline:
         code=code("untrained_baseline.py"),
     output:
         registry.UNTRAINED,
-    params:
-        d=config["limit"]["untrained"]["d"],
-        seeds=registry.seeds(config, config["limit"]["untrained"]["seeds"]),
-        r=config["limit"]["r"],
-    conda:
-        "../../environment.yml"
     log:
         "logs/untrained_baseline.log",
     benchmark:
         "results/benchmarks/untrained_baseline.tsv"
+    conda:
+        "../../environment.yml"
     threads: config["threads"]
+    params:
+        d=config["limit"]["untrained"]["d"],
+        seeds=registry.seeds(config, config["limit"]["untrained"]["seeds"]),
+        r=config["limit"]["r"],
     script:
         "../scripts/untrained_baseline.py"
 
@@ -30,20 +30,20 @@ rule designed_real:
         json="results/data/{dataset}/{variant}.json",
     output:
         "results/real/{dataset}/{variant}/designed.csv",
-    params:
-        r=config["realdata"]["r"],
-        seeds=registry.seeds(config, config["realdata"]["seeds"]),
-        device=config["device"],
-    threads: config["threads"]
-    resources:
-        mem_mb=real_mem_mb,
-        runtime=real_runtime,
-    conda:
-        "../../environment.yml"
     log:
         "logs/real/{dataset}/{variant}/designed.log",
     benchmark:
         "results/benchmarks/real/{dataset}/{variant}/designed.tsv"
+    conda:
+        "../../environment.yml"
+    threads: config["threads"]
+    resources:
+        mem_mb=real_mem_mb,
+        runtime=real_runtime,
+    params:
+        r=config["realdata"]["r"],
+        seeds=registry.seeds(config, config["realdata"]["seeds"]),
+        device=config["device"],
     script:
         "../scripts/designed_real.py"
 
@@ -58,21 +58,21 @@ rule gaussian_twin:
     output:
         csv="results/real/{dataset}/{variant}/gaussian_twin.csv",
         json="results/real/{dataset}/{variant}/norms.json",
-    params:
-        r=config["realdata"]["r"],
-        twin=config["realdata"]["twin"],
-        seed=config["seed"],
-        device=config["device"],
+    log:
+        "logs/real/{dataset}/{variant}/gaussian_twin.log",
+    benchmark:
+        "results/benchmarks/real/{dataset}/{variant}/gaussian_twin.tsv"
+    conda:
+        "../../environment.yml"
     threads: config["threads"]
     resources:
         mem_mb=real_mem_mb,
         runtime=real_runtime,
         gpu=1 if USES_GPU else 0,
-    conda:
-        "../../environment.yml"
-    log:
-        "logs/real/{dataset}/{variant}/gaussian_twin.log",
-    benchmark:
-        "results/benchmarks/real/{dataset}/{variant}/gaussian_twin.tsv"
+    params:
+        r=config["realdata"]["r"],
+        twin=config["realdata"]["twin"],
+        seed=config["seed"],
+        device=config["device"],
     script:
         "../scripts/gaussian_twin.py"

@@ -8,23 +8,23 @@ rule train:
     output:
         npz="results/runs/{source}/{trainer}/d{d}_r{r}_seed{seed}.npz",
         json="results/runs/{source}/{trainer}/d{d}_r{r}_seed{seed}.json",
+    log:
+        "logs/train/{source}/{trainer}/d{d}_r{r}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/train/{source}/{trainer}/d{d}_r{r}_seed{seed}.tsv"
+    conda:
+        "../../environment.yml"
+    threads: config["threads"]
+    resources:
+        mem_mb=train_mem_mb,
+        runtime=train_runtime,
+        gpu=1 if USES_GPU else 0,
     params:
         settings=trainer_settings,
         spectrum=spectrum_args,
         covariance_seed=config["seed"],
         device=config["device"],
         deterministic=config["deterministic"],
-    conda:
-        "../../environment.yml"
-    log:
-        "logs/train/{source}/{trainer}/d{d}_r{r}_seed{seed}.log",
-    benchmark:
-        "results/benchmarks/train/{source}/{trainer}/d{d}_r{r}_seed{seed}.tsv"
-    threads: config["threads"]
-    resources:
-        mem_mb=train_mem_mb,
-        runtime=train_runtime,
-        gpu=1 if USES_GPU else 0,
     script:
         "../scripts/train.py"
 
@@ -37,20 +37,20 @@ rule train_real:
     output:
         npz="results/real/{dataset}/{variant}/r{r}_seed{seed}.npz",
         json="results/real/{dataset}/{variant}/r{r}_seed{seed}.json",
-    params:
-        settings=config["realdata"]["trainer"],
-        device=config["device"],
-        deterministic=config["deterministic"],
+    log:
+        "logs/real/{dataset}/{variant}/r{r}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/real/{dataset}/{variant}/r{r}_seed{seed}.tsv"
+    conda:
+        "../../environment.yml"
     threads: config["threads"]
     resources:
         mem_mb=real_mem_mb,
         runtime=real_runtime,
         gpu=1 if USES_GPU else 0,
-    conda:
-        "../../environment.yml"
-    log:
-        "logs/real/{dataset}/{variant}/r{r}_seed{seed}.log",
-    benchmark:
-        "results/benchmarks/real/{dataset}/{variant}/r{r}_seed{seed}.tsv"
+    params:
+        settings=config["realdata"]["trainer"],
+        device=config["device"],
+        deterministic=config["deterministic"],
     script:
         "../scripts/train_real.py"

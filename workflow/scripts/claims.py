@@ -21,13 +21,15 @@ def main(config: dict, output: str) -> None:
     held = int(table.holds.sum())
     print(f"{held} of {len(table)} claims hold")
     for row in table[~table.holds].itertuples():
-        print(f"FAILED: {row.claim}: predicted {row.predicted:.6g}, reproduced {row.reproduced:.6g},"
-              f" gap {row.gap:+.3%} > tolerance {row.tolerance:.3%}")
+        print(
+            f"FAILED: {row.claim}: predicted {row.predicted:.6g}, reproduced {row.reproduced:.6g},"
+            f" gap {row.gap:+.3%} > tolerance {row.tolerance:.3%}"
+        )
 
 
 if __name__ == "__main__":
     if "snakemake" in globals():
-        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        sm = snakemake
         with provenance.job_log(sm.log[0]):
             main(sm.config, sm.output[0])
     else:

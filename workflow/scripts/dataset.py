@@ -11,16 +11,23 @@ from signae import datasets, provenance
 def main(name: str, spec: dict, download_root: str, npz: str, json: str) -> None:
     arrays, source = datasets.obtain(name, spec, download_root)
     np.savez(npz, **arrays)
-    provenance.write_json(json, {
-        "dataset": name, **source, "shapes": {k: list(v.shape) for k, v in arrays.items()},
-        "arrays_sha256": provenance.sha256_file(npz), "versions": provenance.package_versions(),
-        "finished_utc": provenance.now_utc()})
+    provenance.write_json(
+        json,
+        {
+            "dataset": name,
+            **source,
+            "shapes": {k: list(v.shape) for k, v in arrays.items()},
+            "arrays_sha256": provenance.sha256_file(npz),
+            "versions": provenance.package_versions(),
+            "finished_utc": provenance.now_utc(),
+        },
+    )
     print(f"{name}: {source['source']} -> {npz}, train {arrays['x_train'].shape}, test {arrays['x_test'].shape}")
 
 
 if __name__ == "__main__":
     if "snakemake" in globals():
-        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        sm = snakemake
         with provenance.job_log(sm.log[0]):
             main(sm.wildcards.dataset, sm.params.spec, sm.params.download_root, sm.output.npz, sm.output.json)
     else:
@@ -28,5 +35,10 @@ if __name__ == "__main__":
 
         c = load_config(sys.argv[2:])
         name = sys.argv[1]
-        main(name, c["datasets"][name], c["datasets"]["download_root"], f"results/data/{name}/images.npz",
-             f"results/data/{name}/images.json")
+        main(
+            name,
+            c["datasets"][name],
+            c["datasets"]["download_root"],
+            f"results/data/{name}/images.npz",
+            f"results/data/{name}/images.json",
+        )

@@ -28,7 +28,7 @@ def main(dataset: str, variant: str, r_values, seeds, device: str, threads: int)
 
 if __name__ == "__main__":
     if "snakemake" in globals():
-        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        sm = snakemake
         with provenance.job_log(sm.log[0]):
             p = sm.params
             main(sm.wildcards.dataset, sm.wildcards.variant, p.r, p.seeds, p.device, sm.threads)
@@ -36,5 +36,11 @@ if __name__ == "__main__":
         from signae.config import load_config
 
         c = load_config(sys.argv[3:])
-        main(sys.argv[1], sys.argv[2], c["realdata"]["r"], figures.seeds(c, c["realdata"]["seeds"]), c["device"],
-             c["threads"])
+        main(
+            sys.argv[1],
+            sys.argv[2],
+            c["realdata"]["r"],
+            figures.seeds(c, c["realdata"]["seeds"]),
+            c["device"],
+            c["threads"],
+        )

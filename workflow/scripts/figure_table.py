@@ -20,7 +20,7 @@ def main(stem: str, config: dict, output: str, given_inputs=None) -> None:
 
 if __name__ == "__main__":
     if "snakemake" in globals():
-        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        sm = snakemake
         with provenance.job_log(sm.log[0]):
             main(sm.wildcards.figure, sm.config, sm.output[0], list(sm.input))
     else:

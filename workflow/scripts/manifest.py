@@ -3,11 +3,13 @@
 
 from signae import provenance, reporting
 
+
 def main(paths, output: str) -> None:
     with open(output, "w") as fh:
         fh.write(reporting.manifest(paths))
 
+
 if __name__ == "__main__":
-    sm = snakemake  # noqa: F821  (injected by Snakemake; the rule lists the files)
+    sm = snakemake
     with provenance.job_log(sm.log[0]):
         main([p for p in sm.input if not p.startswith("src/")], sm.output[0])

@@ -17,7 +17,7 @@ def main(stem: str, table: str, pdf: str, png: str) -> None:
 
 if __name__ == "__main__":
     if "snakemake" in globals():
-        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        sm = snakemake
         with provenance.job_log(sm.log[0]):
             main(sm.wildcards.figure, sm.input.table, sm.output.pdf, sm.output.png)
     else:

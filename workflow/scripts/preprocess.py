@@ -20,15 +20,23 @@ def main(dataset: str, variant: str, train_samples, test_samples, floor: float, 
     prep = realdata.preprocess(x_train, x_test, variant, floor, grayscale=grayscale)
     realdata.save_prepared(prep, figures.variant_file(dataset, variant, "npz"))
     source = json.loads(Path(f"results/data/{dataset}/images.json").read_text())
-    provenance.write_json(figures.variant_file(dataset, variant, "json"), {
-        **prep.info, "dataset": dataset, "variant": variant, "source_sha256": source["arrays_sha256"],
-        "source": source.get("source"), "eigenvalues": prep.eigenvalues.tolist()})
+    provenance.write_json(
+        figures.variant_file(dataset, variant, "json"),
+        {
+            **prep.info,
+            "dataset": dataset,
+            "variant": variant,
+            "source_sha256": source["arrays_sha256"],
+            "source": source.get("source"),
+            "eigenvalues": prep.eigenvalues.tolist(),
+        },
+    )
     print(prep.info)
 
 
 if __name__ == "__main__":
     if "snakemake" in globals():
-        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        sm = snakemake
         with provenance.job_log(sm.log[0]):
             p = sm.params
             main(sm.wildcards.dataset, sm.wildcards.variant, p.train_samples, p.test_samples, p.floor, p.grayscale)
@@ -38,5 +46,11 @@ if __name__ == "__main__":
         c = load_config(sys.argv[3:])
         rd = c["realdata"]
         ds = sys.argv[1]
-        main(ds, sys.argv[2], rd["train_samples"], rd["test_samples"], rd["whitening_floor"],
-             ds == "cifar10" and rd["cifar10_grayscale"])
+        main(
+            ds,
+            sys.argv[2],
+            rd["train_samples"],
+            rd["test_samples"],
+            rd["whitening_floor"],
+            ds == "cifar10" and rd["cifar10_grayscale"],
+        )

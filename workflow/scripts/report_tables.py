@@ -8,7 +8,9 @@ import pandas as pd
 from signae import provenance, reporting
 
 
-def main(claims_csv: str, run_jsons, benchmarks: str, claims_html: str, runtimes_csv: str, environment_html: str) -> None:
+def main(
+    claims_csv: str, run_jsons, benchmarks: str, claims_html: str, runtimes_csv: str, environment_html: str
+) -> None:
     claims = pd.read_csv(claims_csv)
     with open(claims_html, "w") as fh:
         fh.write(reporting.claims_html(claims))
@@ -19,7 +21,7 @@ def main(claims_csv: str, run_jsons, benchmarks: str, claims_html: str, runtimes
 
 if __name__ == "__main__":
     if "snakemake" in globals():
-        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        sm = snakemake
         with provenance.job_log(sm.log[0]):
             o = sm.output
             main(sm.input.claims, list(sm.input.runs), sm.params.benchmarks, o.claims, o.runtimes, o.environment)
@@ -28,5 +30,11 @@ if __name__ == "__main__":
         from signae.config import load_config
 
         runs = [s.json for s in figures.all_runs(load_config(sys.argv[1:]))]
-        main("results/claims.csv", runs, "results/benchmarks", "results/report/claims.html",
-             "results/report/runtimes.csv", "results/report/environment.html")
+        main(
+            "results/claims.csv",
+            runs,
+            "results/benchmarks",
+            "results/report/claims.html",
+            "results/report/runtimes.csv",
+            "results/report/environment.html",
+        )

@@ -9,19 +9,29 @@ from signae import experiment, provenance, runs
 from signae.device import set_threads
 
 
-def main(spec: runs.RunSpec, settings: dict, spectrum: dict, covariance_seed: int, device: str, threads: int,
-         deterministic: bool, rule: str = "train") -> None:
+def main(
+    spec: runs.RunSpec,
+    settings: dict,
+    spectrum: dict,
+    covariance_seed: int,
+    device: str,
+    threads: int,
+    deterministic: bool,
+    rule: str = "train",
+) -> None:
     set_threads(threads, deterministic)
     result, meta = experiment.run(spec, settings, spectrum, covariance_seed, device)
     meta["rule"] = rule
     runs.save(result, meta, spec.npz, spec.json)
-    print(f"{spec.trainer} on {spec.source}, d={spec.d}, r={spec.r:g}, seed={spec.seed}: loss {meta['final_loss']:.6f}"
-          f" (predicted {meta['predicted_loss']:.6f}) in {meta['wall_time_s']:.2f} s on {meta['device']['device']}")
+    print(
+        f"{spec.trainer} on {spec.source}, d={spec.d}, r={spec.r:g}, seed={spec.seed}: loss {meta['final_loss']:.6f}"
+        f" (predicted {meta['predicted_loss']:.6f}) in {meta['wall_time_s']:.2f} s on {meta['device']['device']}"
+    )
 
 
 if __name__ == "__main__":
     if "snakemake" in globals():
-        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        sm = snakemake
         with provenance.job_log(sm.log[0]) as log:
             logging.basicConfig(level=logging.INFO, stream=log)
             spec = runs.RunSpec.from_stem(sm.output.json)
@@ -35,5 +45,12 @@ if __name__ == "__main__":
         settings = dict(config["trainers"][spec.trainer])
         if spec.source != "isotropic" and spec.trainer == "pgd":
             settings.update(config["covariance"]["pgd"])
-        main(spec, settings, config["covariance"]["spectra"].get(spec.source, {}), config["seed"], config["device"],
-             config["threads"], config["deterministic"])
+        main(
+            spec,
+            settings,
+            config["covariance"]["spectra"].get(spec.source, {}),
+            config["seed"],
+            config["device"],
+            config["threads"],
+            config["deterministic"],
+        )

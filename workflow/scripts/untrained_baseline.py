@@ -27,12 +27,17 @@ def main(d: int, r_values, seeds, threads: int, output: str) -> None:
 
 if __name__ == "__main__":
     if "snakemake" in globals():
-        sm = snakemake  # noqa: F821  (injected by Snakemake)
+        sm = snakemake
         with provenance.job_log(sm.log[0]):
             main(int(sm.params.d), sm.params.r, sm.params.seeds, sm.threads, sm.output[0])
     else:
         from signae.config import load_config
 
         c = load_config(sys.argv[1:])
-        main(c["limit"]["untrained"]["d"], c["limit"]["r"], figures.seeds(c, c["limit"]["untrained"]["seeds"]),
-             c["threads"], figures.UNTRAINED)
+        main(
+            c["limit"]["untrained"]["d"],
+            c["limit"]["r"],
+            figures.seeds(c, c["limit"]["untrained"]["seeds"]),
+            c["threads"],
+            figures.UNTRAINED,
+        )
