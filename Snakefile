@@ -2,15 +2,23 @@
 # `snakemake --cores all` regenerates every figure; see README.md. The science is in src/signae/,
 # the rules here only say what depends on what.
 
+import time
+
 from snakemake.utils import min_version, validate
 
+from signae.config import explain_invalid
+
 min_version("9.0")
+STARTED = time.time()  # the end-of-run summary speaks only of a claims table built after this
 
 
 configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+try:
+    validate(config, "workflow/schemas/config.schema.yaml")
+except Exception as err:
+    raise ValueError(explain_invalid(err)) from err
 
 
 include: "workflow/rules/common.smk"
@@ -32,4 +40,4 @@ rule all:
 
 
 onsuccess:
-    print_summary()
+    print_summary(STARTED)

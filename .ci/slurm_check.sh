@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 4's cluster check: bring up a real single-node SLURM (slurmctld, slurmd, munge, slurmdbd + MariaDB),
+# The cluster check: bring up a real single-node SLURM (slurmctld, slurmd, munge, slurmdbd + MariaDB),
 # run the quick preset through `--profile profiles/slurm`, check that every non-local job went through
 # SLURM, and that the claims table equals the one of a local run of the same config. Stops every daemon
 # it started, by PID. Run as root on Debian 12 from the repository root, with the project installed

@@ -63,8 +63,9 @@ def test_lint_is_clean(repo_root, tmp_path):
         ("limit:\n  runs:\n    adam: {d: [64], seeds: 1}\n", "'adam'"),
         ("device: tpu\n", "['device']"),
         ("limit:\n  r: [0.3]\n", "limit.r"),
+        ("trainers:\n  sample:\n    lr: 1e-3\n", "write 1.0e-3"),
     ],
-    ids=["r<=0", "unknown-trainer", "unknown-device", "r*d-not-integer"],
+    ids=["r<=0", "unknown-trainer", "unknown-device", "r*d-not-integer", "yaml-number-as-string"],
 )
 def test_bad_config_fails_before_any_job_naming_the_key(repo_root, tmp_path, overlay, key):
     wf = _copy_workflow(repo_root, tmp_path)

@@ -29,3 +29,16 @@ def load_config(overlays=(), root: str | Path = ".") -> dict:
         config = merge(config, yaml.safe_load(Path(path).read_text()) or {})
     jsonschema.validate(config, yaml.safe_load((root / SCHEMA).read_text()))
     return config
+
+
+def explain_invalid(err: Exception) -> str:
+    """A schema violation, with a hint for YAML's number pitfall: PyYAML reads ``1e-3`` (no dot) as a
+    string, so write ``1.0e-3``."""
+    text = str(err)
+    hint = ""
+    if "is not of type 'number'" in text or "is not of type 'integer'" in text:
+        hint = (
+            "\nHint: in YAML, 1e-3 without a dot is read as a string; write 1.0e-3 (or 0.001). "
+            "Numbers in quotes are strings too."
+        )
+    return f"config error (workflow/schemas/config.schema.yaml):\n{text}{hint}"

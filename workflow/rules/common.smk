@@ -135,16 +135,23 @@ def real_runtime(wildcards, attempt):
     return res.real_runtime_min(pixels, n, t["steps"], t["batch"], RATE_FLOPS, attempt)
 
 
-def print_summary():
-    """The one-screen summary at the end of a successful run (claims held, failures, where things are)."""
+def print_summary(started):
+    """The one-screen summary at the end of a successful run (claims held, failures, where things are);
+    a claims table this run did not rebuild is named with its age, not summarised as if it were new."""
+    import datetime
     from pathlib import Path
 
     import pandas as pd
     from signae.reporting import summary
 
-    if not Path("results/claims.csv").exists():
+    path = Path("results/claims.csv")
+    if not path.exists():
         return
-    claims = pd.read_csv("results/claims.csv")
+    if path.stat().st_mtime < started:
+        when = datetime.datetime.fromtimestamp(path.stat().st_mtime).isoformat(timespec="seconds")
+        print(f"signae: this run did not rebuild results/claims.csv (built {when}); its claims are not summarised")
+        return
+    claims = pd.read_csv(path)
     print(
         summary(
             claims,
