@@ -39,5 +39,9 @@ rule all:
         "results/MANIFEST.sha256",
 
 
+onstart:
+    check_device()
+
+
 onsuccess:
     print_summary(STARTED)

@@ -37,6 +37,17 @@ def _snakemake(cwd: Path, *args: str, timeout: int = 600) -> subprocess.Complete
     )
 
 
+@pytest.mark.skipif(
+    __import__("torch").cuda.is_available(), reason="this machine has a GPU, so device: cuda is valid here"
+)
+def test_device_cuda_without_a_gpu_fails_before_any_job(repo_root, tmp_path):
+    wf = _copy_workflow(repo_root, tmp_path)
+    out = _snakemake(wf, "--cores", "1", "--config", "device=cuda")
+    assert out.returncode != 0 and "device is 'cuda' but torch sees no GPU" in out.stderr
+    assert not (wf / "results").exists() and not (wf / "logs").exists()
+    assert _snakemake(wf, "--dry-run", "--config", "device=cuda").returncode == 0  # a dry run runs nothing
+
+
 def _planned_jobs(plan: str) -> list[tuple[str, str]]:
     """(rule, wildcards) of every job of a dry run."""
     jobs = []
@@ -128,7 +139,9 @@ def _check_quick_run(wf: Path, out, overlay: Path) -> pd.DataFrame:
     # The Gaussian twin: projected GD on every unwhitened variant (a claim per r), the exact twin risk of
     # every trained encoder, and the norm-corrected prediction kappa R + 1 - kappa with kappa from norms.json.
     twin_claims = claims[claims.claim.str.contains("on Gaussian data of the same covariance")]
-    assert len(twin_claims) == 2 * 2 and twin_claims.holds.all()  # mnist, cifar10 x r in {0.125, 0.5}
+    # whether they hold is a property of the spectrum: the real-data test requires it, while synthetic images
+    # (a far steeper spectrum) are beyond 150 twin steps
+    assert len(twin_claims) == 2 * 2  # mnist, cifar10 x r in {0.125, 0.5}
     trained = fig5[fig5.kind == "trained"]
     on_twin = fig5[fig5.series == "trained encoder, on the Gaussian twin"]
     assert len(on_twin) == len(trained) == 2 * 2 * 2
@@ -200,7 +213,7 @@ def test_quick_preset_end_to_end_with_real_data(repo_root, tmp_path, mnist_dir, 
     out = _snakemake(wf, "--cores", "2", "--configfile", "config/quick.yaml", str(overlay))
     claims = _check_quick_run(wf, out, overlay)
     expected = ~claims.claim.str.startswith(KNOWN_DEPARTURES)
-    assert claims[expected].holds.all(), claims[expected & ~claims.holds].to_string()
+    assert claims[expected].holds.all(), claims[expected & ~claims.holds].to_string()  # the twin claims too
     source = json.loads((wf / "results" / "data" / "mnist" / "images.json").read_text())
     assert source["source"] == "root" and len(source["md5"]) == 4
 

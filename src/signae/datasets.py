@@ -89,16 +89,32 @@ def _torchvision_class(name: str):
     return tvd.MNIST if name == "mnist" else tvd.CIFAR10
 
 
+def root_files(name: str) -> list[tuple[Path, str]]:
+    """(path relative to a torchvision root, MD5) of every file a data set is read from."""
+    cls = _torchvision_class(name)
+    if name == "mnist":
+        return [(Path("MNIST") / "raw" / fname, md5) for fname, md5 in cls.resources]
+    return [(Path(cls.base_folder) / fname, md5) for fname, md5 in cls.train_list + cls.test_list]
+
+
+def source_files(name: str, spec: dict) -> list[str]:
+    """The user's files the config names as the data set's source (the npz, or the archives under root) that
+    exist: the workflow tracks them, so a file changed in place is read again."""
+    if spec.get("npz"):
+        files = [Path(os.path.expanduser(spec["npz"]))]
+    elif spec.get("root"):
+        files = [Path(os.path.expanduser(spec["root"])) / rel for rel, _ in root_files(name)]
+    else:
+        files = []
+    return [str(f) for f in files if f.is_file()]
+
+
 def _verify_root(name: str, root: Path) -> dict[str, bytes]:
-    """Every file torchvision needs under root, read once and checked against its MD5;
+    """Every file the data set is read from under root, read once and checked against its MD5;
     returns {relative path: the verified bytes}."""
     import hashlib
 
-    cls = _torchvision_class(name)
-    if name == "mnist":
-        files = [(Path("MNIST") / "raw" / fname, md5) for fname, md5 in cls.resources]
-    else:
-        files = [(Path(cls.base_folder) / fname, md5) for fname, md5 in cls.train_list + cls.test_list]
+    files = root_files(name)
     checked = {}
     for rel, md5 in files:
         path = root / rel
@@ -184,12 +200,23 @@ def from_root(name: str, root: str | Path) -> tuple[dict, dict]:
     return _check_arrays(name, arrays, source), {"source": "root", "path": str(root), "md5": md5s}
 
 
-def download(name: str, download_root: str | Path) -> tuple[dict, dict]:
-    """torchvision's own download (MD5-verified) into download_root."""
+def download(name: str, download_root: str | Path, attempts: int = 3) -> tuple[dict, dict]:
+    """torchvision's own download (MD5-verified) into download_root; a network error is retried
+    ``attempts`` times, with 5 s and 10 s pauses, and any other error is reported at once."""
+    import time
+    import urllib.error
+
     root = Path(download_root)
     root.mkdir(parents=True, exist_ok=True)
     try:
-        arrays = _load_torchvision(name, root)
+        for attempt in range(1, attempts + 1):
+            try:
+                arrays = _load_torchvision(name, root)
+                break
+            except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
+                if attempt == attempts or "name resolution" in str(err).lower():
+                    raise  # no network at all: retrying cannot help
+                time.sleep(5 * attempt)
     except Exception as err:
         raise DatasetError(
             f"downloading {name} into {root} failed ({type(err).__name__}: {err}). " + _options(name)

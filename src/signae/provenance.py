@@ -38,6 +38,22 @@ def device_info(device) -> dict[str, str]:
     return info
 
 
+class ChecksumMismatch(RuntimeError):
+    """A file no longer matches the SHA-256 recorded when it was written."""
+
+
+def verify_sha256(path: str | Path, recorded: str | None, record: str | Path, fix: str) -> None:
+    """Stop, naming the file, its record and the fix, when ``path`` does not match the SHA-256 ``recorded``
+    in ``record`` (a file changed or replaced after it was written is never read as the original)."""
+    if not recorded:
+        raise ChecksumMismatch(f"{record} records no SHA-256 for {path}; it was written by an older version: {fix}")
+    if sha256_file(path) != recorded:
+        raise ChecksumMismatch(
+            f"{path} does not match the SHA-256 recorded in {record} (it was changed or replaced after it was "
+            f"written); {fix}"
+        )
+
+
 def sha256_file(path: str | Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import theory
+from . import provenance, theory
 from .linalg import haar_rotation, unit_rows
 from .train import TrainResult, fit_decoder, fit_on_samples, gaussian_init
 
@@ -132,9 +132,13 @@ def save_prepared(prep: Prepared, path) -> None:
     )
 
 
-def load_prepared(npz_path, json_path) -> Prepared:
-    """A variant cached by the preprocess rule: arrays from its .npz, info (d, spectrum, ...) from its .json."""
+def load_prepared(npz_path, json_path, verify: bool = True) -> Prepared:
+    """A variant cached by the preprocess rule: arrays from its .npz, checked against the SHA-256 its .json
+    records, and info (d, spectrum, ...) from the .json."""
     info = json.loads(Path(json_path).read_text())
+    if verify:
+        fix = f"remake it: snakemake --cores all --forcerun preprocess {npz_path}"
+        provenance.verify_sha256(npz_path, info.get("arrays_sha256"), json_path, fix)
     with np.load(npz_path) as z:
         return Prepared(
             *(

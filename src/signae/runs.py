@@ -160,12 +160,10 @@ def load(json_path: str | Path, verify: bool = True) -> tuple[dict, dict]:
     if verify:
         if not npz_path.is_file():
             raise RunFileError(f"{npz_path} is missing; {fix}")
-        digest = provenance.sha256_file(npz_path)
-        if digest != meta.get("weights_sha256"):
-            raise RunFileError(
-                f"{npz_path} does not match the SHA-256 recorded in {json_path} (the weights were "
-                f"changed or replaced after training); {fix}"
-            )
+        try:
+            provenance.verify_sha256(npz_path, meta.get("weights_sha256"), json_path, fix)
+        except provenance.ChecksumMismatch as err:
+            raise RunFileError(str(err)) from err
     with np.load(npz_path) as z:
         arrays = {k: z[k] for k in z.files}
     return meta, arrays

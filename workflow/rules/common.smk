@@ -1,11 +1,14 @@
 # Shared by every rule: the figure registry, the run record, the resource model and the code each
 # rule depends on, all from the package (src/signae/); this file only adapts them to wildcards.
 
+import os
 import shutil
+import sys
 
 from signae import figures as registry
 from signae import resources as res
 from signae.codedeps import code_inputs, module_inputs
+from signae.datasets import source_files
 from signae.runs import RunSpec, hidden_units, integer_units, fmt_r
 
 FIGURES = registry.configured(config)
@@ -67,6 +70,30 @@ def check_integer_units():
 
 
 check_integer_units()
+
+
+def check_device():
+    """device: cuda on a machine whose torch sees no GPU fails before any job (onstart), once, rather than
+    in every job. Only where jobs run on this machine: a cluster's login node may have no GPU while its
+    jobs do, and a dry run runs nothing."""
+    if config["device"] != "cuda" or workflow.non_local_exec_or_dryrun:
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise ValueError(
+            "config error: device is 'cuda' but torch sees no GPU on this machine; set device: auto or cpu"
+        )
+
+
+if workflow.is_main_process:  # the resolved sizes, once, where the user looks
+    _runs = registry.all_runs(config)
+    print(
+        f"signae: {len(FIGURES)} figures ({', '.join(f.stem for f in FIGURES)}); {len(_runs)} training runs, Gaussian d in "
+        f"{sorted({s.d for s in _runs if s.d})}, real data {config['realdata']['datasets'] or 'none'}; device "
+        f"{config['device']}, {config['threads']} thread(s) per job",
+        file=sys.stderr,
+    )
 
 
 def jsons(specs):

@@ -11,6 +11,7 @@ localrules:
 rule dataset:
     input:
         code=code("dataset.py"),
+        source=lambda w: source_files(w.dataset, config["datasets"][w.dataset]),
     output:
         npz="results/data/{dataset}/images.npz",
         json="results/data/{dataset}/images.json",
@@ -18,12 +19,13 @@ rule dataset:
         "logs/data/{dataset}.log",
     benchmark:
         "results/benchmarks/data/{dataset}.tsv"
-    retries: 2
+    shadow:
+        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
         "../../environment.yml"
     params:
         spec=lambda w: config["datasets"][w.dataset],
-        download_root=config["datasets"]["download_root"],
+        download_root=os.path.abspath(config["datasets"]["download_root"]),
     script:
         "../scripts/dataset.py"
 
@@ -40,6 +42,8 @@ rule preprocess:
         "logs/data/{dataset}_{variant}.log",
     benchmark:
         "results/benchmarks/data/{dataset}_{variant}.tsv"
+    shadow:
+        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
         "../../environment.yml"
     resources:

@@ -48,6 +48,8 @@ rule manifest:
         "logs/manifest.log",
     benchmark:
         "results/benchmarks/report_manifest.tsv"
+    shadow:
+        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
         "../../environment.yml"
     script:

@@ -12,6 +12,8 @@ rule untrained_baseline:
         "logs/untrained_baseline.log",
     benchmark:
         "results/benchmarks/untrained_baseline.tsv"
+    shadow:
+        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
         "../../environment.yml"
     threads: config["threads"]
@@ -34,6 +36,8 @@ rule designed_real:
         "logs/real/{dataset}/{variant}/designed.log",
     benchmark:
         "results/benchmarks/real/{dataset}/{variant}/designed.tsv"
+    shadow:
+        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
         "../../environment.yml"
     threads: config["threads"]
@@ -62,6 +66,8 @@ rule gaussian_twin:
         "logs/real/{dataset}/{variant}/gaussian_twin.log",
     benchmark:
         "results/benchmarks/real/{dataset}/{variant}/gaussian_twin.tsv"
+    shadow:
+        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
         "../../environment.yml"
     threads: config["threads"]

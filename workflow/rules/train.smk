@@ -12,6 +12,8 @@ rule train:
         "logs/train/{source}/{trainer}/d{d}_r{r}_seed{seed}.log",
     benchmark:
         "results/benchmarks/train/{source}/{trainer}/d{d}_r{r}_seed{seed}.tsv"
+    shadow:
+        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
         "../../environment.yml"
     threads: config["threads"]
@@ -41,6 +43,8 @@ rule train_real:
         "logs/real/{dataset}/{variant}/r{r}_seed{seed}.log",
     benchmark:
         "results/benchmarks/real/{dataset}/{variant}/r{r}_seed{seed}.tsv"
+    shadow:
+        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
         "../../environment.yml"
     threads: config["threads"]

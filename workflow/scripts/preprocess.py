@@ -11,15 +11,19 @@ from signae import figures, provenance, realdata
 
 
 def main(dataset: str, variant: str, train_samples, test_samples, floor: float, grayscale: bool) -> None:
-    with np.load(f"results/data/{dataset}/images.npz") as z:
+    images, record = f"results/data/{dataset}/images.npz", f"results/data/{dataset}/images.json"
+    source = json.loads(Path(record).read_text())
+    fix = f"remake it: snakemake --cores all --forcerun dataset {images}"
+    provenance.verify_sha256(images, source.get("arrays_sha256"), record, fix)
+    with np.load(images) as z:
         x_train, x_test = z["x_train"], z["x_test"]
     if train_samples:
         x_train = x_train[:train_samples]  # the first N of the official order, no shuffling
     if test_samples:
         x_test = x_test[:test_samples]
     prep = realdata.preprocess(x_train, x_test, variant, floor, grayscale=grayscale)
-    realdata.save_prepared(prep, figures.variant_file(dataset, variant, "npz"))
-    source = json.loads(Path(f"results/data/{dataset}/images.json").read_text())
+    npz = figures.variant_file(dataset, variant, "npz")
+    realdata.save_prepared(prep, npz)
     provenance.write_json(
         figures.variant_file(dataset, variant, "json"),
         {
@@ -28,6 +32,7 @@ def main(dataset: str, variant: str, train_samples, test_samples, floor: float, 
             "variant": variant,
             "source_sha256": source["arrays_sha256"],
             "source": source.get("source"),
+            "arrays_sha256": provenance.sha256_file(npz),
             "eigenvalues": prep.eigenvalues.tolist(),
         },
     )
