@@ -128,11 +128,11 @@ def run_real(
         prep,
         n,
         settings["steps"],
-        settings["batch"],
-        settings["lr"],
-        tuple(settings["sharpness"]),
-        spec.seed,
         dev,
+        batch=settings["batch"],
+        lr=settings["lr"],
+        sharpness=tuple(settings["sharpness"]),
+        seed=spec.seed,
         estimator=settings.get("estimator", "tanh"),
     )
     trivial = float(np.mean(np.sum(prep.x_test.astype(np.float64) ** 2, axis=1))) / d

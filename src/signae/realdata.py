@@ -254,33 +254,12 @@ class SplitSource:
 
 
 def train_sample(
-    prep: Prepared,
-    n: int,
-    steps: int,
-    batch: int,
-    lr: float,
-    sharpness: tuple[float, float],
-    seed: int,
-    device: torch.device,
-    record_every: int = 10,
-    ridge: float = 1e-3,
-    estimator: str = "tanh",
+    prep: Prepared, n: int, steps: int, device: torch.device, record_every: int = 10, **options
 ) -> TrainResult:
     """Sample-based training on a real training split (docs/theory.md eq. (21)):
-    :func:`signae.train.fit_on_samples` on a :class:`SplitSource`; final loss on the test split,
-    ``extra["train_loss"]`` on the training split."""
-    return fit_on_samples(
-        SplitSource(prep, device),
-        n,
-        steps,
-        batch=batch,
-        lr=lr,
-        sharpness=sharpness,
-        seed=seed,
-        record_every=record_every,
-        ridge=ridge,
-        estimator=estimator,
-    )
+    :func:`signae.train.fit_on_samples` on a :class:`SplitSource` (``options``: batch, lr, sharpness, seed,
+    ridge, estimator); final loss on the test split, ``extra["train_loss"]`` on the training split."""
+    return fit_on_samples(SplitSource(prep, device), n, steps, record_every=record_every, **options)
 
 
 def evaluate_designed(prep: Prepared, n: int, seed: int, device: torch.device) -> tuple[float, float]:

@@ -238,35 +238,22 @@ def covariance_table(runs, spectra: dict, d: int, covariance_seed: int) -> pd.Da
         )
         evals, learned = evaluate.learned_allocation(arr["B"], Sigma)
         predicted = theory.water_filling(lam, meta["n"]).allocation
-        for i, (ev, p, m) in enumerate(
-            zip(evals, block_average(lam, predicted), block_average(evals, learned), strict=True)
-        ):
-            rows.append(
-                {
-                    "panel": "allocation",
-                    "series": "predicted",
-                    "spectrum": kind,
-                    "r": r,
-                    "d": d,
-                    "seed": seed,
-                    "index": i,
-                    "eigenvalue": ev,
-                    "value": p,
-                }
-            )
-            rows.append(
-                {
-                    "panel": "allocation",
-                    "series": "learned",
-                    "spectrum": kind,
-                    "r": r,
-                    "d": d,
-                    "seed": seed,
-                    "index": i,
-                    "eigenvalue": ev,
-                    "value": m,
-                }
-            )
+        pairs = zip(evals, block_average(lam, predicted), block_average(evals, learned), strict=True)
+        for i, (ev, p, m) in enumerate(pairs):
+            for name, value in (("predicted", p), ("learned", m)):
+                rows.append(
+                    {
+                        "panel": "allocation",
+                        "series": name,
+                        "spectrum": kind,
+                        "r": r,
+                        "d": d,
+                        "seed": seed,
+                        "index": i,
+                        "eigenvalue": ev,
+                        "value": value,
+                    }
+                )
     return pd.DataFrame(rows).astype({"seed": "Int64"})
 
 
