@@ -133,9 +133,8 @@ def cites(doc: str | None, number: int) -> bool:
     return number in {int(m) for m in CITATION.findall(doc or "")}
 
 
-def check_code(equations: list[Equation], awaiting: frozenset[str] = frozenset()) -> list[str]:
-    """Every **Code:** name resolves, and its own docstring cites `eq. (N)` of its equation
-    (names in `awaiting` only have to resolve)."""
+def check_code(equations: list[Equation]) -> list[str]:
+    """Every **Code:** name resolves, and its own docstring cites `eq. (N)` of its equation."""
     problems = []
     for eq in equations:
         for name in eq.code:
@@ -144,7 +143,7 @@ def check_code(equations: list[Equation], awaiting: frozenset[str] = frozenset()
             except LookupError as err:
                 problems.append(f"eq. ({eq.number}): {err}")
                 continue
-            if name not in awaiting and not cites(inspect.getdoc(obj), eq.number):
+            if not cites(inspect.getdoc(obj), eq.number):
                 problems.append(f"eq. ({eq.number}): the docstring of {name} does not cite 'eq. ({eq.number})'")
     return problems
 
@@ -227,11 +226,6 @@ def check_links(markdown: str, theory_text: str) -> list[str]:
     ]
 
 
-# Functions named in docs/theory.md whose modules are edited elsewhere and whose docstrings do not cite
-# their equation yet: they must still exist. Remove a name once its docstring cites `eq. (N)`.
-AWAITING_CITATION = frozenset()
-
-
 # ---------------------------------------------------------------------------------------------------
 # The checks on the real files.
 
@@ -246,7 +240,7 @@ def equations() -> list[Equation]:
 def test_every_equation_names_existing_code_and_tests(equations):
     assert check_numbering(equations) == []
     assert len(equations) >= 30
-    assert check_code(equations, AWAITING_CITATION) == []
+    assert check_code(equations) == []
     assert check_tests(equations) == []
     assert all(eq.tests for eq in equations)
 
