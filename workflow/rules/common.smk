@@ -9,19 +9,18 @@ from signae import figures as registry
 from signae import resources as res
 from signae.codedeps import code_inputs, module_inputs
 from signae.datasets import source_files
-from signae.runs import RunSpec, hidden_units, integer_units, fmt_r
+from signae.runs import GAUSSIAN_SOURCES, REAL_SOURCES, TRAINERS, VARIANTS, hidden_units, integer_units
 
 FIGURES = registry.configured(config)
 FIGURE_FILES = [f"figures/{fig.stem}.{ext}" for fig in FIGURES for ext in ("pdf", "png", "csv")]
-REAL_DATA = bool(config["realdata"]["datasets"])
 
 
 wildcard_constraints:
-    source="isotropic|power_law|levels",
-    trainer="pgd|tied|sample",
+    source="|".join(GAUSSIAN_SOURCES),
+    trainer="|".join(TRAINERS),
     d=r"\d+",
-    dataset="mnist|cifar10",
-    variant="unwhitened|whitened",
+    dataset="|".join(REAL_SOURCES),
+    variant="|".join(VARIANTS),
     r=r"[0-9]+(\.[0-9]+)?",
     seed=r"\d+",
     figure="|".join(registry.FIGURES),
