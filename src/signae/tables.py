@@ -29,17 +29,16 @@ def theory_grid(r_values, points: int = 200) -> np.ndarray:
 def limit_table(runs, untrained: str | Path, r) -> pd.DataFrame:
     """Figure 1: theory curves vs r, trained markers (one row per run) and simulated untrained encoders,
     each with its prediction (R*(r), or the Marchenko-Pastur risk for the untrained encoders)."""
-    run_jsons, untrained_csv, r_values = runs, untrained, r
     rows = []
-    for r in theory_grid(r_values):
+    for rate in theory_grid(r):
         for series, value in (
-            ("R*(r)", theory.optimal_risk(r)),
-            ("Shannon 2^(-2r)", float(theory.shannon_distortion(r))),
-            ("PCA max(0, 1-r)", float(theory.pca_risk(r))),
-            ("untrained (Marchenko-Pastur)", theory.marchenko_pastur_risk(r)),
+            ("R*(r)", theory.optimal_risk(rate)),
+            ("Shannon 2^(-2r)", float(theory.shannon_distortion(rate))),
+            ("PCA max(0, 1-r)", float(theory.pca_risk(rate))),
+            ("untrained (Marchenko-Pastur)", theory.marchenko_pastur_risk(rate)),
         ):
-            rows.append({"series": series, "kind": "theory", "r": r, "d": None, "seed": None, "loss": value})
-    for path in run_jsons:
+            rows.append({"series": series, "kind": "theory", "r": rate, "d": None, "seed": None, "loss": value})
+    for path in runs:
         meta, _ = load(path)
         rows.append(
             {
@@ -52,7 +51,7 @@ def limit_table(runs, untrained: str | Path, r) -> pd.DataFrame:
                 "predicted": theory.optimal_risk(meta["r"]),
             }
         )
-    sim = pd.read_csv(untrained_csv)
+    sim = pd.read_csv(untrained)
     for rec in sim.to_dict("records"):
         rows.append(
             {
@@ -192,8 +191,7 @@ def covariance_table(runs, spectra: dict, d: int, covariance_seed: int) -> pd.Da
     allocation is not unique, so both allocations are averaged over each block of equal eigenvalues.
     """
     rows = []
-    run_jsons = runs
-    r_values = sorted({json.loads(Path(p).read_text())["r"] for p in run_jsons})
+    r_values = sorted({json.loads(Path(p).read_text())["r"] for p in runs})
     for kind, args in spectra.items():
         _, lam = data.gaussian_covariance(kind, d, args, covariance_seed)
         for r in theory_grid(r_values, 60):
@@ -220,7 +218,7 @@ def covariance_table(runs, spectra: dict, d: int, covariance_seed: int) -> pd.Da
                     "loss": theory.pca_risk_spectrum(lam, n / d),
                 }
             )
-    for path in run_jsons:
+    for path in runs:
         meta, arr = load(path)
         kind, r, seed = meta["source"], meta["r"], meta["seed"]
         Sigma, lam = data.gaussian_covariance(kind, d, spectra[kind], covariance_seed)
@@ -280,7 +278,6 @@ def universality_table(runs, designed: dict, preps: dict, twins: dict, norms: di
     of the images' norms (kind "theory", series "... norm-corrected"). Markers: kind "trained" and
     "designed" (test split of the images), kind "twin" (exact risks on N(0, Sigma_hat)).
     """
-    run_jsons, r_values = runs, r
     rows = []
     for (dataset, variant), path in preps.items():
         info = json.loads(Path(path).read_text())
@@ -290,8 +287,8 @@ def universality_table(runs, designed: dict, preps: dict, twins: dict, norms: di
         twin_csv, norms_json = twins[(dataset, variant)], norms[(dataset, variant)]
         kappa = json.loads(Path(norms_json).read_text())["kappa"]
         name = "R*(r)" if variant == "whitened" else "water-filling"
-        for r in theory_grid(r_values, 80):
-            n = hidden_units(r, d)
+        for rate in theory_grid(r, 80):
+            n = hidden_units(rate, d)
             pred = realdata.prediction(variant, lam, n)
             if variant == "unwhitened":
                 rows.append(
@@ -338,7 +335,7 @@ def universality_table(runs, designed: dict, preps: dict, twins: dict, norms: di
                     "predicted": rec["predicted"],
                 }
             )
-    for path in run_jsons:
+    for path in runs:
         meta = json.loads(Path(path).read_text())
         rows.append(
             {
