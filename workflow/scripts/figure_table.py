@@ -10,8 +10,9 @@ from signae import figures, provenance
 def main(stem: str, config: dict, output: str, given_inputs=None) -> None:
     fig = figures.FIGURES[stem]
     if given_inputs is not None:  # the inputs Snakemake checked are the ones the builder reads
-        expected = {p for paths in figures.flat_inputs(fig, config).values() for p in paths}
-        assert expected <= set(given_inputs), sorted(expected - set(given_inputs))
+        missing = {p for paths in figures.flat_inputs(fig, config).values() for p in paths} - set(given_inputs)
+        if missing:
+            raise RuntimeError(f"{stem}: the rule did not declare inputs the table builder reads: {sorted(missing)}")
     table = figures.build_table(fig, config)
     figures.check_finite(table, output)
     table.to_csv(output, index=False)
