@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from . import data, provenance, theory, train
 from .device import resolve_device
@@ -51,6 +52,15 @@ def check_result(result: train.TrainResult, spec: RunSpec, trivial: float) -> No
         )
 
 
+def _diverged(spec: RunSpec, err: Exception) -> TrainingDiverged:
+    """A linear-algebra failure inside a trainer (a singular or non-finite Gram matrix) is a diverged run."""
+    keys = STEP_KEYS["real" if spec.real else spec.trainer]
+    return TrainingDiverged(
+        f"run {spec.stem}: the training diverged ({type(err).__name__}: {str(err).splitlines()[0]}). Lower the "
+        f"step size ({keys}) and rerun; nothing was saved"
+    )
+
+
 def run(
     spec: RunSpec, settings: dict, spectrum_args: dict | None = None, covariance_seed: int = 0, device: str = "auto"
 ) -> tuple[train.TrainResult, dict]:
@@ -59,38 +69,41 @@ def run(
     d, n = spec.d, spec.n
     Sigma, lam = data.gaussian_covariance(spec.source, d, spectrum_args or {}, covariance_seed)
     s = dict(settings)
-    if spec.trainer == "pgd":
-        res = train.projected_gd(
-            d,
-            n,
-            s["steps"],
-            lr=s["lr"],
-            decoder=s["decoder"],
-            lr_decoder=s["lr_decoder"],
-            seed=spec.seed,
-            Sigma=Sigma,
-            device=dev,
-        )
-    elif spec.trainer == "tied":
-        if Sigma is not None:
-            raise ValueError(
-                "the weight-tied trainer is defined for isotropic data only (docs/theory.md, weight-tied decoder)"
+    try:
+        if spec.trainer == "pgd":
+            res = train.projected_gd(
+                d,
+                n,
+                s["steps"],
+                lr=s["lr"],
+                decoder=s["decoder"],
+                lr_decoder=s["lr_decoder"],
+                seed=spec.seed,
+                Sigma=Sigma,
+                device=dev,
             )
-        res = train.tied_gd(d, n, s["steps"], lr=s["lr"], lr_beta=s["lr_beta"], seed=spec.seed, device=dev)
-    else:
-        res = train.sample_gd(
-            d,
-            n,
-            s["steps"],
-            batch=s["batch"],
-            lr=s["lr"],
-            sharpness=tuple(s["sharpness"]),
-            fit_samples=s["fit_samples_per_unit"] * n,
-            seed=spec.seed,
-            Sigma=Sigma,
-            device=dev,
-            estimator=s.get("estimator", "tanh"),
-        )
+        elif spec.trainer == "tied":
+            if Sigma is not None:
+                raise ValueError(
+                    "the weight-tied trainer is defined for isotropic data only (docs/theory.md, weight-tied decoder)"
+                )
+            res = train.tied_gd(d, n, s["steps"], lr=s["lr"], lr_beta=s["lr_beta"], seed=spec.seed, device=dev)
+        else:
+            res = train.sample_gd(
+                d,
+                n,
+                s["steps"],
+                batch=s["batch"],
+                lr=s["lr"],
+                sharpness=tuple(s["sharpness"]),
+                fit_samples=s["fit_samples_per_unit"] * n,
+                seed=spec.seed,
+                Sigma=Sigma,
+                device=dev,
+                estimator=s.get("estimator", "tanh"),
+            )
+    except torch.linalg.LinAlgError as err:
+        raise _diverged(spec, err) from err
     check_result(res, spec, trivial=float(lam.sum()) / d)
     predicted = theory.optimal_risk(n / d) if Sigma is None else theory.water_filling(lam, n).risk
     meta = {
@@ -124,17 +137,20 @@ def run_real(
     prep = realdata.load_prepared(npz_path, json_path)
     d = prep.x_train.shape[1]
     n = hidden_units(spec.r, d)
-    res = realdata.train_sample(
-        prep,
-        n,
-        settings["steps"],
-        dev,
-        batch=settings["batch"],
-        lr=settings["lr"],
-        sharpness=tuple(settings["sharpness"]),
-        seed=spec.seed,
-        estimator=settings.get("estimator", "tanh"),
-    )
+    try:
+        res = realdata.train_sample(
+            prep,
+            n,
+            settings["steps"],
+            dev,
+            batch=settings["batch"],
+            lr=settings["lr"],
+            sharpness=tuple(settings["sharpness"]),
+            seed=spec.seed,
+            estimator=settings.get("estimator", "tanh"),
+        )
+    except torch.linalg.LinAlgError as err:
+        raise _diverged(spec, err) from err
     trivial = float(np.mean(np.sum(prep.x_test.astype(np.float64) ** 2, axis=1))) / d
     check_result(res, spec, trivial)
     predicted = realdata.prediction(spec.variant, prep.eigenvalues, n)

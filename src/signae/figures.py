@@ -210,6 +210,7 @@ FIGURES: dict[str, Figure] = {
             6,
             inputs=lambda c: {
                 "images": {ds: f"results/data/{ds}/images.npz" for ds in c["realdata"]["datasets"]},
+                "records": {ds: f"results/data/{ds}/images.json" for ds in c["realdata"]["datasets"]},
                 "runs": {ds: _paths(reconstruction_runs(c, ds)) for ds in c["realdata"]["datasets"]},
                 "preps": {
                     ds: [variant_file(ds, c["realdata"]["reconstructions"]["variant"], ext) for ext in ("npz", "json")]

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import data, evaluate, realdata, theory, universality
+from . import data, evaluate, provenance, realdata, theory, universality
 from .runs import hidden_units, load
 
 
@@ -354,10 +354,11 @@ def universality_table(runs, designed: dict, preps: dict, twins: dict, norms: di
     return pd.DataFrame(rows).astype({"d": "Int64", "seed": "Int64"})
 
 
-def reconstruction_table(images: dict, runs: dict, preps: dict, count: int) -> pd.DataFrame:
+def reconstruction_table(images: dict, records: dict, runs: dict, preps: dict, count: int) -> pd.DataFrame:
     """Figure 6: the first `count` test images and their reconstructions, in pixel values in [0, 1].
 
-    images: {dataset: path of the raw .npz}; runs: {dataset: [json of a run per r]};
+    images: {dataset: path of the raw .npz}; records: {dataset: its images.json, whose SHA-256 is checked};
+    runs: {dataset: [json of a run per r]};
     preps: {dataset: (variant npz path, variant json path)} of the variant the runs were trained on.
     One row per pixel: dataset, image, r (empty for the original), height, width, channels, pixel, value.
     """
@@ -365,6 +366,11 @@ def reconstruction_table(images: dict, runs: dict, preps: dict, count: int) -> p
     for dataset, run_list in runs.items():
         prep = realdata.load_prepared(*preps[dataset])
         prep_info = prep.info
+        record = records[dataset]  # images.json: the SHA-256 of images.npz
+        fix = f"remake it: snakemake --cores all --forcerun dataset {images[dataset]}"
+        provenance.verify_sha256(
+            images[dataset], json.loads(Path(record).read_text()).get("arrays_sha256"), record, fix
+        )
         with np.load(images[dataset]) as z:
             raw = z["x_test"][:count]
         shape = raw.shape[1:3] + ((1,) if (raw.ndim == 3 or prep_info["grayscale"]) else (3,))

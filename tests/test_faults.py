@@ -1,0 +1,438 @@
+"""Faults and bad inputs the workflow tests do not already cover (docs/faults.md): each test asserts the
+message the user sees (the file or config key named, and the fix) and that nothing already computed is lost.
+
+Interruptions are made deterministic with a gate: in the test's copy of the workflow, the training script
+waits before or after saving until a file exists, so a job can be killed, or orphaned, at a known point.
+Where the pipeline does not yet do what docs/faults.md promises, the test stops with ``pytest.xfail`` and
+the reason, after checking everything that does hold, and passes once the fault is fixed."""
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_workflow import _copy_workflow, _snakemake
+
+from signae import config, datasets, experiment, figures, provenance, realdata
+from signae.runs import RunSpec
+
+# Gaussian data only (with the quick preset); the tests name their targets, so the preset's sizes matter only
+# for the line printed at start and the checks made when the Snakefile is parsed.
+GAUSS = "realdata:\n  datasets: []\n"
+GATE_HOOK = '''
+
+def _gate(variable):
+    """Test hook (tests/test_faults.py): wait here until the file named by $variable exists."""
+    import os
+    import pathlib
+    import time
+
+    gate = os.environ.get(variable)
+    if gate:
+        pathlib.Path(gate + ".waiting").touch()
+        while not os.path.exists(gate):
+            time.sleep(0.05)
+
+
+def main('''
+SAVE = "    runs.save(result, meta, spec.npz, spec.json)\n"
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _workflow(repo_root: Path, tmp_path: Path, gated: bool = False) -> Path:
+    """A copy of the workflow with a Gaussian-only overlay (gauss.yaml); gated: the training script waits
+    at $FAULTS_BEFORE_SAVE / $FAULTS_AFTER_SAVE (a file path) until that file exists."""
+    wf = _copy_workflow(repo_root, tmp_path)
+    (wf / "gauss.yaml").write_text(GAUSS)
+    if gated:
+        script = wf / "workflow" / "scripts" / "train.py"
+        text = script.read_text()
+        assert text.count(SAVE) == 1 and text.count("\ndef main(") == 1, "the gate hook no longer fits train.py"
+        text = text.replace("\n\ndef main(", GATE_HOOK, 1)
+        text = text.replace(SAVE, f"    _gate('FAULTS_BEFORE_SAVE')\n{SAVE}    _gate('FAULTS_AFTER_SAVE')\n", 1)
+        script.write_text(text)
+    return wf
+
+
+def _start(wf: Path, log: Path, *args: str, **env: str) -> subprocess.Popen:
+    """snakemake in the background, in its own process group (so that the group can be killed), its
+    output in ``log``."""
+    with open(log, "w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "snakemake", *args],
+            cwd=wf,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONPATH": str(wf / "src"), **env},
+        )
+
+
+def _wait_for(path: Path, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while not path.exists():
+        if proc.poll() is not None:
+            raise AssertionError(f"snakemake ended before {path.name} appeared:\n{log.read_text()[-3000:]}")
+        assert time.time() < deadline, f"{path.name} did not appear in {timeout} s"
+        time.sleep(0.1)
+
+
+def _wait_ended(processes: list, timeout: float = 60) -> bool:
+    """Whether the processes ended (or are zombies no one has reaped yet) within timeout seconds."""
+    import psutil
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if all(not p.is_running() or p.status() == psutil.STATUS_ZOMBIE for p in processes):
+                return True
+        except psutil.NoSuchProcess:
+            continue
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture
+def leftovers():
+    """(gates, processes): gates opened and processes killed when the test ends, whatever happened, so that
+    no job is left waiting at a gate."""
+    import psutil
+
+    gates, processes = [], []
+    yield gates, processes
+    for gate in gates:
+        gate.touch()
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+
+
+def _tree(proc: subprocess.Popen) -> list:
+    """snakemake and every process under it."""
+    import psutil
+
+    main = psutil.Process(proc.pid)
+    return [main, *main.children(recursive=True)]
+
+
+def _job_processes(proc: subprocess.Popen) -> list:
+    """The Python processes of the training jobs snakemake started."""
+    import psutil
+
+    kids = psutil.Process(proc.pid).children(recursive=True)
+    return [p for p in kids if "train.py" in " ".join(p.cmdline()) and "python" in p.name()]
+
+
+def _run_files(wf: Path, stem: str) -> dict[str, bytes]:
+    return {ext: (wf / f"{stem}.{ext}").read_bytes() for ext in ("npz", "json")}
+
+
+# --- configuration ------------------------------------------------------------------------------------
+
+
+def test_config_files_go_to_one_flag_and_the_resolved_sizes_show_it(repo_root, tmp_path):
+    """Repeated --configfile flags: Snakemake keeps only the last, and the line printed at start shows the
+    sizes that will really run; a missing overlay is named; nothing runs in either case."""
+    wf = _workflow(repo_root, tmp_path)
+    one = _snakemake(wf, "--dry-run", "--configfile", "config/quick.yaml", "gauss.yaml")
+    assert one.returncode == 0, one.stderr[-3000:]
+    assert "16 training runs, Gaussian d in [64, 128], real data none" in one.stderr
+    two = _snakemake(wf, "--dry-run", "--configfile", "config/quick.yaml", "--configfile", "gauss.yaml")
+    assert two.returncode == 0
+    assert "Gaussian d in [128, 256, 512], real data none" in two.stderr  # quick.yaml was dropped
+    missing = _snakemake(wf, "--dry-run", "--configfile", "config/quick.yaml", "data.yaml")
+    assert missing.returncode != 0
+    assert "No such file or directory: 'data.yaml'" in missing.stdout + missing.stderr
+    assert not (wf / "results").exists() and not (wf / "logs").exists()
+
+
+# --- data ---------------------------------------------------------------------------------------------
+
+
+def _user_npz(path: Path, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    np.savez(
+        path,
+        x_train=rng.integers(0, 256, (200, 28, 28)).astype(np.uint8),
+        y_train=rng.integers(0, 10, 200),
+        x_test=rng.integers(0, 256, (40, 28, 28)).astype(np.uint8),
+        y_test=rng.integers(0, 10, 40),
+    )
+
+
+@pytest.mark.slow
+def test_a_truncated_images_npz_is_refused_and_a_user_file_changed_in_place_is_read_again(repo_root, tmp_path):
+    wf = _workflow(repo_root, tmp_path)
+    user = tmp_path / "user" / "mnist.npz"
+    user.parent.mkdir()
+    _user_npz(user, seed=0)
+    (wf / "data.yaml").write_text(f"realdata: {{datasets: [mnist]}}\ndatasets:\n  mnist: {{npz: {user}}}\n")
+    cfg = ("--configfile", "config/quick.yaml", "data.yaml")
+    images, record = wf / "results/data/mnist/images.npz", wf / "results/data/mnist/images.json"
+    made = _snakemake(wf, "--cores", "1", "results/data/mnist/images.npz", *cfg)
+    assert made.returncode == 0, made.stderr[-3000:]
+    assert json.loads(record.read_text())["sha256"] == _sha(user)
+    plan = _snakemake(wf, "--dry-run", "results/data/mnist/images.npz", *cfg)
+    assert "Nothing to be done" in plan.stdout + plan.stderr
+    user_bytes, record_bytes = user.read_bytes(), record.read_bytes()
+
+    # The verified arrays truncated after they were written: the preprocess rule refuses them, naming the
+    # file, its record and the fix, and writes no variant.
+    images.write_bytes(images.read_bytes()[: images.stat().st_size // 2])
+    bad = _snakemake(wf, "--cores", "1", "results/data/mnist/unwhitened.npz", *cfg)
+    text = bad.stdout + bad.stderr
+    assert bad.returncode != 0
+    assert (
+        "results/data/mnist/images.npz does not match the SHA-256 recorded in results/data/mnist/images.json"
+    ) in text, text[-3000:]
+    assert "--forcerun dataset results/data/mnist/images.npz" in text
+    assert not (wf / "results/data/mnist/unwhitened.npz").exists()
+    assert user.read_bytes() == user_bytes and record.read_bytes() == record_bytes  # the source is untouched
+
+    # The user's file rewritten in place with other images: it is an input of the dataset rule, so the
+    # next run reads it again (and the stale images.npz is remade, not trusted).
+    _user_npz(user, seed=1)
+    assert user.stat().st_mtime > images.stat().st_mtime
+    plan = _snakemake(wf, "--dry-run", "results/data/mnist/images.npz", *cfg)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    assert "rule dataset:" in plan.stdout and f"Updated input files: {user}" in plan.stdout, plan.stdout[-3000:]
+
+
+def test_a_truncated_prepared_variant_is_refused_naming_the_file_and_the_fix(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    npz, record = _prepared(Path("results/data/mnist"))
+    prep = realdata.load_prepared(npz, record)
+    record_bytes = record.read_bytes()
+    npz.write_bytes(npz.read_bytes()[:-100])
+    with pytest.raises(provenance.ChecksumMismatch) as err:
+        realdata.load_prepared(npz, record)
+    assert f"{npz} does not match the SHA-256 recorded in {record}" in str(err.value)
+    assert f"--forcerun preprocess {npz}" in str(err.value)
+    assert record.read_bytes() == record_bytes
+    # a record written before checksums were recorded is refused too, not trusted
+    record.write_text(json.dumps({k: v for k, v in prep.info.items() if k != "arrays_sha256"}))
+    with pytest.raises(provenance.ChecksumMismatch, match=r"records no SHA-256.*--forcerun preprocess"):
+        realdata.load_prepared(npz, record)
+
+
+def test_extracted_files_in_the_download_folder_are_verified(tmp_path):
+    """torchvision reads MNIST's extracted files in download_root when they exist, without checking
+    them: well-formed files that are not MNIST must not pass as MNIST."""
+    import struct
+
+    raw = tmp_path / "dl" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name, count in (("train-images-idx3-ubyte", 5), ("t10k-images-idx3-ubyte", 3)):
+        (raw / name).write_bytes(struct.pack(">iiii", 2051, count, 28, 28) + bytes(count * 784))
+    for name, count in (("train-labels-idx1-ubyte", 5), ("t10k-labels-idx1-ubyte", 3)):
+        (raw / name).write_bytes(struct.pack(">ii", 2049, count) + bytes(count))
+    try:
+        arrays, _ = datasets.obtain("mnist", {"root": None, "npz": None}, tmp_path / "dl")
+    except datasets.DatasetError as err:
+        assert "MNIST" in str(err)
+        return
+    assert arrays["x_train"].shape == (5, 28, 28)  # the planted files were read as the training set
+    pytest.xfail("datasets.download: extracted files already in download_root are read without an MD5 check")
+
+
+# --- results ------------------------------------------------------------------------------------------
+
+
+def test_a_figure_table_with_a_nan_loss_is_refused_naming_the_file(repo_root, tmp_path, monkeypatch):
+    path = "figures/fig2_dynamics.csv"
+    table = pd.DataFrame({"series": ["pgd", "pgd"], "r": [1.0, 1.0], "step": [0, 1], "loss": [0.5, np.nan]})
+    with pytest.raises(figures.NonFiniteTable, match=r"^figures/fig2_dynamics\.csv: 1 row\(s\).*--forcerun"):
+        figures.check_finite(table, path)
+    table.loc[1, "loss"] = np.inf
+    with pytest.raises(figures.NonFiniteTable, match="fig2_dynamics"):
+        figures.check_finite(table, path)
+
+    # The claims script stops at the broken table, naming it, and leaves the last claims table as it was.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("claims_script", repo_root / "workflow/scripts/claims.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    (tmp_path / "gauss.yaml").write_text(GAUSS)
+    cfg = config.load_config([tmp_path / "gauss.yaml"], root=repo_root)
+    monkeypatch.chdir(tmp_path)
+    Path("figures").mkdir()
+    Path("results").mkdir()
+    pd.DataFrame({"series": ["pgd"], "r": [1.0], "d": [16], "seed": [0], "loss": [np.nan]}).to_csv(
+        "figures/fig1_limit.csv", index=False
+    )
+    Path("results/claims.csv").write_text("claim,holds\nearlier,True\n")
+    with pytest.raises(figures.NonFiniteTable, match=r"^figures/fig1_limit\.csv: 1 row"):
+        script.main(cfg, "results/claims.csv")
+    assert Path("results/claims.csv").read_text() == "claim,holds\nearlier,True\n"
+
+
+def _prepared(folder: Path) -> tuple[Path, Path]:
+    """A small prepared variant (unwhitened, 20 pixels) and its record, as the preprocess rule writes them."""
+    rng = np.random.default_rng(0)
+    images = np.clip(128 + 40 * rng.standard_normal((1200, 5)) @ rng.standard_normal((5, 20)), 0, 255)
+    images = images.astype(np.uint8).reshape(1200, 4, 5)
+    prep = realdata.preprocess(images[:1000], images[1000:], "unwhitened", floor=0.5)
+    npz, record = folder / "unwhitened.npz", folder / "unwhitened.json"
+    folder.mkdir(parents=True)
+    realdata.save_prepared(prep, npz)
+    provenance.write_json(record, {**prep.info, "arrays_sha256": provenance.sha256_file(npz)})
+    return npz, record
+
+
+def test_each_trainer_that_diverges_is_refused_naming_its_step_size_keys(tmp_path, monkeypatch):
+    """pgd (joint decoder) and tied GD diverge to non-finite or huge losses and are refused by
+    experiment.check_result; the sample-based trainers (Gaussian and real data) must be refused the same
+    way, with their keys. Nothing is saved in any case."""
+    monkeypatch.chdir(tmp_path)
+    pgd = RunSpec("isotropic", "pgd", 1.0, 0, d=16)
+    bad = {"steps": 30, "lr": 1.0, "decoder": "joint", "lr_decoder": 1.0e6}
+    with pytest.raises(experiment.TrainingDiverged, match=r"d16_r1_seed0: non-finite.*trainers\.pgd\.lr_decoder"):
+        experiment.run(pgd, bad, device="cpu")
+    tied = RunSpec("isotropic", "tied", 1.0, 0, d=16)
+    with pytest.raises(experiment.TrainingDiverged, match=r"not below the trivial risk 1.*trainers\.tied\.lr_beta"):
+        experiment.run(tied, {"steps": 20, "lr": 1.0, "lr_beta": 1.0e6}, device="cpu")
+    assert not list(tmp_path.iterdir())  # nothing saved
+
+    npz, record = _prepared(tmp_path / "prep")
+    sample = RunSpec("isotropic", "sample", 1.0, 0, d=16)
+    real = RunSpec("mnist", "sample", 0.5, 0, variant="unwhitened")
+    settings = {"steps": 10, "batch": 512, "lr": 1.0e30, "sharpness": [1.0, 3.0], "fit_samples_per_unit": 200}
+    failures = []
+    for name, call, keys in (
+        ("sample", lambda: experiment.run(sample, settings, device="cpu"), "trainers.sample.lr"),
+        ("real", lambda: experiment.run_real(real, npz, record, settings, device="cpu"), "realdata.trainer.lr"),
+    ):
+        try:
+            call()
+        except experiment.TrainingDiverged as err:
+            assert keys in str(err)
+        except Exception as err:  # anything else reaches the user as a bare traceback
+            failures.append(f"{name}: {type(err).__name__}: {err}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prep"]  # nothing saved
+    assert not failures, f"a diverging sample-based trainer is not refused with its step-size keys: {failures}"
+
+
+@pytest.mark.slow
+def test_a_failed_rerun_after_a_config_change_keeps_the_previous_run(repo_root, tmp_path):
+    wf = _workflow(repo_root, tmp_path)
+    (wf / "diverge.yaml").write_text("trainers:\n  pgd: {decoder: joint, lr_decoder: 1.0e+6}\n")
+    stem = "results/runs/isotropic/pgd/d16_r1_seed0"
+    cfg = ("--configfile", "config/quick.yaml", "gauss.yaml")
+    first = _snakemake(wf, "--cores", "1", f"{stem}.json", *cfg)
+    assert first.returncode == 0, first.stderr[-3000:]
+    before = _run_files(wf, stem)
+    plan = _snakemake(wf, "--dry-run", f"{stem}.json", *cfg, "diverge.yaml")
+    assert "Params have changed since last execution" in plan.stdout
+    failed = _snakemake(wf, "--cores", "1", f"{stem}.json", *cfg, "diverge.yaml")
+    text = failed.stdout + failed.stderr
+    assert failed.returncode != 0
+    assert f"run {stem}: non-finite" in text and "trainers.pgd.lr_decoder" in text and "nothing was saved" in text
+    if not (wf / f"{stem}.npz").exists():
+        pytest.xfail(
+            "Snakemake deletes a job's existing outputs when the job starts (Job.prepare), so a rerun that "
+            "fails or is killed loses the previous run"
+        )
+    assert _run_files(wf, stem) == before
+
+
+# --- interruptions ------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_killed_job_or_snakemake_leaves_no_output_and_finished_runs_are_kept(repo_root, tmp_path, leftovers):
+    gates, processes = leftovers
+    wf = _workflow(repo_root, tmp_path, gated=True)
+    cfg = ("--configfile", "config/quick.yaml", "gauss.yaml")
+    finished, second = "results/runs/isotropic/pgd/d16_r1_seed0", "results/runs/isotropic/pgd/d16_r2_seed0"
+    done = _snakemake(wf, "--cores", "1", f"{finished}.json", *cfg)
+    assert done.returncode == 0, done.stderr[-3000:]
+    before = _run_files(wf, finished)
+
+    # 1. The job's own process killed (as the out-of-memory killer does) after it wrote its files: they
+    #    are in the job's shadow directory, never moved into results/.
+    gate, log = tmp_path / "gate1", tmp_path / "run1.log"
+    gates.append(gate)
+    proc = _start(wf, log, "--cores", "1", f"{second}.json", *cfg, FAULTS_AFTER_SAVE=str(gate))
+    _wait_for(Path(f"{gate}.waiting"), proc, log)
+    processes += _tree(proc)
+    assert list((wf / ".snakemake" / "shadow").glob(f"*/{second}.npz"))  # written, in the shadow only
+    jobs = _job_processes(proc)
+    assert jobs
+    for job in jobs:
+        job.send_signal(signal.SIGKILL)
+    proc.wait(timeout=120)
+    out = log.read_text()
+    assert proc.returncode != 0 and "died with <Signals.SIGKILL: 9>" in out, out[-3000:]
+    assert not (wf / f"{second}.npz").exists() and not (wf / f"{second}.json").exists()
+    assert _run_files(wf, finished) == before
+
+    # 2. snakemake and its job killed together (a power cut, kill -9 of the process group).
+    gate, log = tmp_path / "gate2", tmp_path / "run2.log"
+    gates.append(gate)
+    proc = _start(wf, log, "--cores", "1", f"{second}.json", *cfg, FAULTS_AFTER_SAVE=str(gate))
+    _wait_for(Path(f"{gate}.waiting"), proc, log)
+    tree = _tree(proc)
+    processes += tree
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert _wait_ended(tree)  # the whole job went with it
+    assert not (wf / f"{second}.npz").exists() and not (wf / f"{second}.json").exists()
+    assert _run_files(wf, finished) == before
+    locked = _snakemake(wf, "--cores", "1", f"{second}.json", *cfg)
+    text = locked.stdout + locked.stderr
+    assert locked.returncode != 0 and "Directory cannot be locked" in text and "--unlock argument" in text
+    unlock = _snakemake(wf, "--unlock", *cfg)
+    assert unlock.returncode == 0 and "Unlocked working directory" in unlock.stdout + unlock.stderr
+    assert _run_files(wf, finished) == before
+
+
+@pytest.mark.slow
+def test_an_orphaned_job_never_overwrites_the_rerun_result(repo_root, tmp_path, leftovers):
+    """snakemake killed alone while its job runs: the orphaned job goes on and saves after a rerun with
+    other settings has finished. When it has ended, results/ must hold the rerun's run, its .npz matching the
+    SHA-256 its .json records."""
+    gates, processes = leftovers
+    wf = _workflow(repo_root, tmp_path, gated=True)
+    (wf / "first.yaml").write_text("trainers:\n  pgd: {steps: 12}\n")
+    (wf / "second.yaml").write_text("trainers:\n  pgd: {steps: 9}\n")
+    stem = "results/runs/isotropic/pgd/d16_r1_seed0"
+    cfg = ("--configfile", "config/quick.yaml", "gauss.yaml")
+    gate, log = tmp_path / "gate", tmp_path / "first.log"
+    gates.append(gate)
+    proc = _start(wf, log, "--cores", "1", f"{stem}.json", *cfg, "first.yaml", FAULTS_BEFORE_SAVE=str(gate))
+    _wait_for(Path(f"{gate}.waiting"), proc, log)  # the first run's job has trained and waits to save
+    orphans = _tree(proc)[1:]  # the job: its own snakemake process, its shell and the script
+    processes += orphans
+    assert _job_processes(proc)
+    os.kill(proc.pid, signal.SIGKILL)  # snakemake alone: its job is orphaned
+    proc.wait(timeout=60)
+    assert all(p.is_running() for p in orphans)
+
+    assert _snakemake(wf, "--unlock", *cfg).returncode == 0
+    rerun = _snakemake(wf, "--cores", "1", f"{stem}.json", *cfg, "second.yaml")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert json.loads((wf / f"{stem}.json").read_text())["settings"]["steps"] == 9
+    assert all(p.is_running() for p in orphans)  # the orphan outlived the rerun
+
+    gate.touch()  # the orphan saves now, after the rerun's result is in place
+    assert _wait_ended(orphans)
+    meta = json.loads((wf / f"{stem}.json").read_text())
+    assert meta["weights_sha256"] == _sha(wf / f"{stem}.npz")  # whichever run it is, the pair is consistent
+    if meta["settings"]["steps"] == 12:
+        pytest.xfail(
+            "the orphaned job's own snakemake process moves its outputs out of the shadow directory when it "
+            "ends, replacing the rerun's result; Snakemake's records still hold the rerun's params"
+        )
+    assert meta["settings"]["steps"] == 9
