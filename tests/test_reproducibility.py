@@ -94,3 +94,15 @@ def test_the_package_docstring_lists_every_module():
     modules = sorted(p.stem for p in (ROOT / "src" / "signae").glob("*.py") if p.stem != "__init__")
     listed = re.findall(r"^- (\w+):", signae.__doc__, re.M)
     assert sorted(listed) == modules
+
+
+def test_findings_list_the_claims_of_the_measured_run_that_do_not_hold():
+    claims = ROOT / "docs/data/default-claims.csv"
+    assert _block("docs/findings.md", "findings-claims") == docs.failed_claims(claims)
+    import pandas as pd
+
+    table = pd.read_csv(claims)
+    # every failing claim appears in the generated block, and only those
+    block = _block("docs/findings.md", "findings-claims")
+    assert all(row.claim in block for row in table[~table.holds].itertuples())
+    assert not any(row.claim in block for row in table[table.holds].itertuples())
