@@ -147,7 +147,9 @@ def _check_quick_run(wf: Path, out, overlay: Path) -> pd.DataFrame:
     assert len(on_twin) == len(trained) == 2 * 2 * 2
     for (dataset, variant), sub in fig5.groupby(["dataset", "variant"]):
         norms = json.loads((wf / "results" / "real" / dataset / variant / "norms.json").read_text())
-        assert 0.5 < norms["kappa"] <= 1.0 and norms["kappa"] == pytest.approx(norms["kappa_x"] / norms["kappa_g"])
+        # kappa <= 1 holds for a Gaussian scale mixture (real images are close to one); synthetic images can
+        # have norms more concentrated than their Gaussian twin's, so only a sane range is required here
+        assert 0.5 < norms["kappa"] < 1.5 and norms["kappa"] == pytest.approx(norms["kappa_x"] / norms["kappa_g"])
         base = sub[sub.series.isin(["water-filling", "R*(r)"])].sort_values("r")
         corrected = sub[sub.series.str.endswith("norm-corrected")].sort_values("r")
         np.testing.assert_allclose(
@@ -214,6 +216,8 @@ def test_quick_preset_end_to_end_with_real_data(repo_root, tmp_path, mnist_dir, 
     claims = _check_quick_run(wf, out, overlay)
     expected = ~claims.claim.str.startswith(KNOWN_DEPARTURES)
     assert claims[expected].holds.all(), claims[expected & ~claims.holds].to_string()  # the twin claims too
+    for norms in (wf / "results" / "real").rglob("norms.json"):
+        assert json.loads(norms.read_text())["kappa"] <= 1.0, norms  # image norms spread more than Gaussian ones
     source = json.loads((wf / "results" / "data" / "mnist" / "images.json").read_text())
     assert source["source"] == "root" and len(source["md5"]) == 4
 
