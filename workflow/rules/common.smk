@@ -6,6 +6,7 @@ import shutil
 import sys
 
 from signae import figures as registry
+from signae import provenance
 from signae import resources as res
 from signae.codedeps import code_inputs, module_inputs
 from signae.datasets import source_files
@@ -85,7 +86,12 @@ def check_device():
         )
 
 
-if workflow.is_main_process:  # the resolved sizes, once, where the user looks
+if workflow.is_main_process:
+    # every job this run starts can tell whether this run is still there when it ends (an orphaned job
+    # discards its outputs; signae.provenance.check_workflow_alive, docs/faults.md)
+    os.environ[provenance.WORKFLOW_VARIABLE] = provenance.workflow_token()
+    os.environ[provenance.WORKDIR_VARIABLE] = os.getcwd()  # where .previous/ is (jobs run in shadow directories)
+    # the resolved sizes, once, where the user looks
     _runs = registry.all_runs(config)
     print(
         f"signae: {len(FIGURES)} figures ({', '.join(f.stem for f in FIGURES)}); {len(_runs)} training runs, Gaussian d in "

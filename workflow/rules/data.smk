@@ -25,6 +25,11 @@ rule dataset:
         "../../environment.yml"
     params:
         spec=lambda w: config["datasets"][w.dataset],
+        # the bytes of the user's files: one replaced with its old timestamp kept is read again (not a
+        # function of `input`: Snakemake leaves such params out of its rerun check)
+        sha256=lambda w: provenance.content_sha256(
+            source_files(w.dataset, config["datasets"][w.dataset]), ".snakemake/signae_sha256_cache.json"
+        ),
         download_root=os.path.abspath(config["datasets"]["download_root"]),
     script:
         "../scripts/dataset.py"

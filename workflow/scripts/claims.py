@@ -30,7 +30,7 @@ def main(config: dict, output: str) -> None:
 if __name__ == "__main__":
     if "snakemake" in globals():
         sm = snakemake
-        with provenance.job_log(sm.log[0]):
+        with provenance.job_log(sm.log[0], sm.output):
             main(sm.config, sm.output[0])
     else:
         from signae.config import load_config

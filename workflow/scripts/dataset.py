@@ -28,7 +28,7 @@ def main(name: str, spec: dict, download_root: str, npz: str, json: str) -> None
 if __name__ == "__main__":
     if "snakemake" in globals():
         sm = snakemake
-        with provenance.job_log(sm.log[0]):
+        with provenance.job_log(sm.log[0], sm.output):
             main(sm.wildcards.dataset, sm.params.spec, sm.params.download_root, sm.output.npz, sm.output.json)
     else:
         from signae.config import load_config

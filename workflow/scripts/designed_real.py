@@ -29,7 +29,7 @@ def main(dataset: str, variant: str, r_values, seeds, device: str, threads: int)
 if __name__ == "__main__":
     if "snakemake" in globals():
         sm = snakemake
-        with provenance.job_log(sm.log[0]):
+        with provenance.job_log(sm.log[0], sm.output):
             p = sm.params
             main(sm.wildcards.dataset, sm.wildcards.variant, p.r, p.seeds, p.device, sm.threads)
     else:

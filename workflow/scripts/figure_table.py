@@ -22,7 +22,7 @@ def main(stem: str, config: dict, output: str, given_inputs=None) -> None:
 if __name__ == "__main__":
     if "snakemake" in globals():
         sm = snakemake
-        with provenance.job_log(sm.log[0]):
+        with provenance.job_log(sm.log[0], sm.output):
             main(sm.wildcards.figure, sm.config, sm.output[0], list(sm.input))
     else:
         from signae.config import load_config

@@ -45,7 +45,7 @@ def main(dataset: str, variant: str, run_jsons, r_values, twin: dict, seed: int,
 if __name__ == "__main__":
     if "snakemake" in globals():
         sm = snakemake
-        with provenance.job_log(sm.log[0]):
+        with provenance.job_log(sm.log[0], sm.output):
             p = sm.params
             main(
                 sm.wildcards.dataset,

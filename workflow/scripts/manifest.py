@@ -11,5 +11,5 @@ def main(paths, output: str) -> None:
 
 if __name__ == "__main__":
     sm = snakemake
-    with provenance.job_log(sm.log[0]):
+    with provenance.job_log(sm.log[0], sm.output):
         main([p for p in sm.input if not p.startswith("src/")], sm.output[0])

@@ -18,7 +18,7 @@ def main(stem: str, table: str, pdf: str, png: str) -> None:
 if __name__ == "__main__":
     if "snakemake" in globals():
         sm = snakemake
-        with provenance.job_log(sm.log[0]):
+        with provenance.job_log(sm.log[0], sm.output):
             main(sm.wildcards.figure, sm.input.table, sm.output.pdf, sm.output.png)
     else:
         stem = sys.argv[1]

@@ -42,7 +42,7 @@ def main(dataset: str, variant: str, train_samples, test_samples, floor: float, 
 if __name__ == "__main__":
     if "snakemake" in globals():
         sm = snakemake
-        with provenance.job_log(sm.log[0]):
+        with provenance.job_log(sm.log[0], sm.output):
             p = sm.params
             main(sm.wildcards.dataset, sm.wildcards.variant, p.train_samples, p.test_samples, p.floor, p.grayscale)
     else:

@@ -22,7 +22,7 @@ def main(
 if __name__ == "__main__":
     if "snakemake" in globals():
         sm = snakemake
-        with provenance.job_log(sm.log[0]):
+        with provenance.job_log(sm.log[0], sm.output):
             o = sm.output
             main(sm.input.claims, list(sm.input.runs), sm.params.benchmarks, o.claims, o.runtimes, o.environment)
     else:

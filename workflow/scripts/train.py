@@ -32,7 +32,7 @@ def main(
 if __name__ == "__main__":
     if "snakemake" in globals():
         sm = snakemake
-        with provenance.job_log(sm.log[0]) as log:
+        with provenance.job_log(sm.log[0], sm.output) as log:
             logging.basicConfig(level=logging.INFO, stream=log)
             spec = runs.RunSpec.from_stem(sm.output.json)
             p = sm.params

@@ -25,7 +25,7 @@ def main(
 if __name__ == "__main__":
     if "snakemake" in globals():
         sm = snakemake
-        with provenance.job_log(sm.log[0]):
+        with provenance.job_log(sm.log[0], sm.output):
             p = sm.params
             main(runs.RunSpec.from_stem(sm.output.json), p.settings, p.device, sm.threads, p.deterministic, sm.rule)
     else:

@@ -28,7 +28,7 @@ def main(d: int, r_values, seeds, threads: int, output: str) -> None:
 if __name__ == "__main__":
     if "snakemake" in globals():
         sm = snakemake
-        with provenance.job_log(sm.log[0]):
+        with provenance.job_log(sm.log[0], sm.output):
             main(int(sm.params.d), sm.params.r, sm.params.seeds, sm.threads, sm.output[0])
     else:
         from signae.config import load_config
