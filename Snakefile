@@ -18,7 +18,7 @@ configfile: "config/config.yaml"
 try:
     validate(config, "workflow/schemas/config.schema.yaml")
 except Exception as err:
-    raise ValueError(explain_invalid(err)) from err
+    raise ValueError(explain_invalid(err, workflow.configfiles)) from err
 
 
 include: "workflow/rules/common.smk"

@@ -70,9 +70,9 @@ def test_lint_is_clean(repo_root, tmp_path):
 @pytest.mark.parametrize(
     "overlay,key",
     [
-        ("limit:\n  r: [0, 2]\n", "['limit']['r']"),
+        ("limit:\n  r: [0, 2]\n", "limit.r.0: 0 is less than"),
         ("limit:\n  runs:\n    adam: {d: [64], seeds: 1}\n", "'adam'"),
-        ("device: tpu\n", "['device']"),
+        ("device: tpu\n", "device: 'tpu' is not one of"),
         ("limit:\n  r: [0.3]\n", "limit.r"),
         ("trainers:\n  sample:\n    lr: 1e-3\n", "write 1.0e-3"),
     ],

@@ -1,14 +1,23 @@
 """The pipeline's configuration outside Snakemake: config/config.yaml with overlays, validated against
-workflow/schemas/config.schema.yaml, so that workflow scripts also run on their own."""
+workflow/schemas/config.schema.yaml, so that workflow scripts also run on their own.
+
+``python -m signae.config [OVERLAY.yaml ...]`` checks config files the way the workflow reads them and
+names the file, line and key of the first problem (Snakemake's own message for a YAML syntax error names
+neither)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import yaml
 
 DEFAULT = "config/config.yaml"
 SCHEMA = "workflow/schemas/config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be read or does not match the schema; the message names file and key."""
 
 
 def merge(base: dict, overlay: dict) -> dict:
@@ -19,26 +28,86 @@ def merge(base: dict, overlay: dict) -> dict:
     return out
 
 
+def read_yaml(path: str | Path) -> dict:
+    """One config file; a syntax error names the file and line, a file that is not a mapping is refused."""
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError(f"config error: {path}{where}: not valid YAML ({problem})") from err
+    except OSError as err:
+        raise ConfigError(f"config error: cannot read {path} ({err.strerror or err})") from err
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config error: {path} must hold a mapping of keys (like config/config.yaml)")
+    return data
+
+
+def explain_invalid(err: Exception, files=()) -> str:
+    """A schema violation in a few lines: the key (dotted), the value, what the schema wants and, for a
+    number written so that YAML reads it as a string (``1e-3`` has no dot), the fix. ``files``: the config
+    files that were merged, named so that the user knows where to look."""
+    import jsonschema
+
+    found = err if isinstance(err, jsonschema.ValidationError) else None
+    cause = err.__cause__ or err.__context__
+    if found is None and isinstance(cause, jsonschema.ValidationError):
+        found = cause
+    where = f" (merged from {', '.join(map(str, files))})" if files else ""
+    if found is None:  # not a schema violation we can take apart: the original text
+        return f"config error{where}:\n{err}"
+    key = ".".join(map(str, found.absolute_path)) or "(top level)"
+    lines = [f"config error{where}: {key}: {found.message}"]
+    if found.validator == "additionalProperties" and isinstance(found.schema.get("properties"), dict):
+        lines.append(f"  known keys here: {', '.join(sorted(found.schema['properties']))}")
+    description = found.schema.get("description") if isinstance(found.schema, dict) else None
+    if description:
+        lines.append(f"  {key}: {description}")
+    if found.validator == "type" and isinstance(found.instance, str) and _number_like(found.instance):
+        lines.append(
+            f"  Hint: YAML reads {found.instance} as a string (1e-3 without a dot is not a number in YAML); "
+            "write 1.0e-3 (or 0.001), without quotes."
+        )
+    lines.append(f"  The schema: {SCHEMA}")
+    return "\n".join(lines)
+
+
+def _number_like(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def load_config(overlays=(), root: str | Path = ".") -> dict:
     """config/config.yaml, then each overlay file in order, validated against the schema."""
     import jsonschema
 
     root = Path(root)
-    config = yaml.safe_load((root / DEFAULT).read_text())
-    for path in overlays:
-        config = merge(config, yaml.safe_load(Path(path).read_text()) or {})
-    jsonschema.validate(config, yaml.safe_load((root / SCHEMA).read_text()))
+    files = [root / DEFAULT, *map(Path, overlays)]
+    config = {}
+    for path in files:
+        config = merge(config, read_yaml(path))
+    try:
+        jsonschema.validate(config, yaml.safe_load((root / SCHEMA).read_text()))
+    except jsonschema.ValidationError as err:
+        raise ConfigError(explain_invalid(err, files)) from err
     return config
 
 
-def explain_invalid(err: Exception) -> str:
-    """A schema violation, with a hint for YAML's number pitfall: PyYAML reads ``1e-3`` (no dot) as a
-    string, so write ``1.0e-3``."""
-    text = str(err)
-    hint = ""
-    if "is not of type 'number'" in text or "is not of type 'integer'" in text:
-        hint = (
-            "\nHint: in YAML, 1e-3 without a dot is read as a string; write 1.0e-3 (or 0.001). "
-            "Numbers in quotes are strings too."
-        )
-    return f"config error (workflow/schemas/config.schema.yaml):\n{text}{hint}"
+def main(argv: list[str]) -> int:
+    try:
+        config = load_config(argv)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 1
+    print(f"valid: {', '.join([DEFAULT, *argv])}; seed {config['seed']}, device {config['device']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

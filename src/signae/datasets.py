@@ -9,7 +9,8 @@ Three sources, in this order of precedence (config ``datasets.<name>``):
             that were checked (the IDX files inside the .gz, the CIFAR-10 pickles). The folder is only
             read: nothing is extracted or written into it, and files beside the archives (an extracted
             copy, torchvision's legacy processed/*.pt) are never read.
-- neither:  torchvision downloads into ``download_root`` (download=True verifies the MD5 sums).
+- neither:  the original archives are downloaded into ``download_root`` (MD5-checked; one already
+            there with the right MD5 is reused) and decoded in this process, never extracted.
 
 Every failure raises :class:`DatasetError` with a message that names the file and the fix.
 """
@@ -172,16 +173,6 @@ def decode_root(name: str, blobs: dict[str, bytes], source: str) -> dict:
     return out
 
 
-def _load_torchvision(name: str, root: Path) -> dict:
-    cls = _torchvision_class(name)
-    out = {}
-    for split, train in (("train", True), ("test", False)):
-        ds = cls(str(root), train=train, download=True)
-        x = ds.data.numpy() if hasattr(ds.data, "numpy") else np.asarray(ds.data)
-        out[f"x_{split}"], out[f"y_{split}"] = x.astype(np.uint8), np.asarray(ds.targets, dtype=np.int64)
-    return out
-
-
 def from_root(name: str, root: str | Path) -> tuple[dict, dict]:
     root = Path(root)
     if not root.is_dir():
@@ -200,28 +191,120 @@ def from_root(name: str, root: str | Path) -> tuple[dict, dict]:
     return _check_arrays(name, arrays, source), {"source": "root", "path": str(root), "md5": md5s}
 
 
+def archives(name: str) -> list[tuple[list[str], Path, str]]:
+    """(URLs, path relative to download_root, MD5) of the archives a download fetches: MNIST's four .gz
+    files, CIFAR-10's one tar.gz (torchvision's addresses and sums)."""
+    cls = _torchvision_class(name)
+    if name == "mnist":
+        return [([m + fname for m in cls.mirrors], Path("MNIST") / "raw" / fname, md5) for fname, md5 in cls.resources]
+    return [([cls.url], Path(cls.filename), cls.tgz_md5)]
+
+
+def _offline(err: BaseException) -> bool:
+    """True for errors that say there is no network at all (retrying cannot help)."""
+    import socket
+
+    reason = getattr(err, "reason", err)
+    text = str(err).lower()
+    return isinstance(reason, socket.gaierror) or any(
+        s in text for s in ("name resolution", "name or service not known", "network is unreachable", "no route")
+    )
+
+
+def _fetch(urls: list[str], path: Path, md5: str) -> bytes:
+    """The archive at ``path``, downloaded first unless a copy with the right MD5 is already there; the
+    bytes returned are the ones whose MD5 was checked. Written under a temporary name, renamed when whole."""
+    import hashlib
+    import http.client
+    import urllib.request
+
+    if path.is_file():
+        blob = path.read_bytes()
+        if hashlib.md5(blob).hexdigest() == md5:
+            return blob
+    errors = []
+    for url in urls:
+        tmp = path.with_name(path.name + ".part")
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
+                while block := response.read(1 << 20):
+                    out.write(block)
+        except (OSError, http.client.HTTPException) as err:
+            tmp.unlink(missing_ok=True)
+            if _offline(err):
+                raise
+            errors.append(f"{url}: {err}")
+            continue
+        blob = tmp.read_bytes()
+        if hashlib.md5(blob).hexdigest() != md5:
+            tmp.unlink()
+            errors.append(f"{url}: the download fails its MD5 check (expected {md5})")
+            continue
+        os.replace(tmp, path)
+        return blob
+    raise ConnectionError("; ".join(errors))
+
+
+def _untar(name: str, blob: bytes, source: str) -> dict[str, bytes]:
+    """CIFAR-10's batches read from the verified tar.gz in memory (nothing extracted), each checked against
+    its own MD5 too; {path relative to a root: bytes}."""
+    import hashlib
+    import io
+    import tarfile
+
+    out = {}
+    with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
+        for rel, md5 in root_files(name):
+            member = tar.extractfile(str(rel))
+            data = member.read() if member is not None else b""
+            if hashlib.md5(data).hexdigest() != md5:
+                raise DatasetError(f"{source}: {rel} inside the archive fails its MD5 check (expected {md5})")
+            out[str(rel)] = data
+    return out
+
+
 def download(name: str, download_root: str | Path, attempts: int = 3) -> tuple[dict, dict]:
-    """torchvision's own download (MD5-verified) into download_root; a network error is retried
-    ``attempts`` times, with 5 s and 10 s pauses, and any other error is reported at once."""
+    """Fetch the data set's original archives into download_root (an archive already there with the right
+    MD5 is not fetched again) and decode them in this process from the verified bytes: nothing is extracted,
+    so no file beside the archives (an extracted copy, torchvision's processed/*.pt) is ever read. A network
+    error is retried ``attempts`` times, with 5 s and 10 s pauses; no network at all fails at once."""
     import time
-    import urllib.error
 
     root = Path(download_root)
-    root.mkdir(parents=True, exist_ok=True)
+    source = f"datasets.download_root = {root}"
     try:
-        for attempt in range(1, attempts + 1):
-            try:
-                arrays = _load_torchvision(name, root)
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError) as err:
-                if attempt == attempts or "name resolution" in str(err).lower():
-                    raise  # no network at all: retrying cannot help
-                time.sleep(5 * attempt)
-    except Exception as err:
+        root.mkdir(parents=True, exist_ok=True)
+        probe = root / ".signae-write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as err:
+        raise DatasetError(
+            f"{source}: cannot write there ({type(err).__name__}: {err}); set datasets.download_root to a "
+            f"writable folder. " + _options(name)
+        ) from err
+    blobs = {}
+    try:
+        for urls, rel, md5 in archives(name):
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            for attempt in range(1, attempts + 1):
+                try:
+                    blobs[str(rel)] = _fetch(urls, root / rel, md5)
+                    break
+                except OSError as err:
+                    if attempt == attempts or _offline(err):
+                        raise
+                    time.sleep(5 * attempt)
+    except OSError as err:
         raise DatasetError(
             f"downloading {name} into {root} failed ({type(err).__name__}: {err}). " + _options(name)
         ) from err
-    return _check_arrays(name, arrays, f"torchvision download in {root}"), {"source": "download", "path": str(root)}
+    if name == "cifar10":
+        blobs = _untar(name, blobs[str(archives(name)[0][1])], source)
+    arrays = decode_root(name, blobs, source)
+    import hashlib
+
+    md5s = {rel: hashlib.md5(b).hexdigest() for rel, b in blobs.items()}
+    return _check_arrays(name, arrays, f"download in {root}"), {"source": "download", "path": str(root), "md5": md5s}
 
 
 def obtain(name: str, spec: dict, download_root: str | Path) -> tuple[dict, dict]:

@@ -137,7 +137,7 @@ def load_prepared(npz_path, json_path, verify: bool = True) -> Prepared:
     records, and info (d, spectrum, ...) from the .json."""
     info = json.loads(Path(json_path).read_text())
     if verify:
-        fix = f"remake it: snakemake --cores all --forcerun preprocess {npz_path}"
+        fix = f"remake it: snakemake --cores all --forcerun preprocess {npz_path} (with the run's --configfile files)"
         provenance.verify_sha256(npz_path, info.get("arrays_sha256"), json_path, fix)
     with np.load(npz_path) as z:
         return Prepared(

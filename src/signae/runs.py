@@ -152,7 +152,7 @@ def load(json_path: str | Path, verify: bool = True) -> tuple[dict, dict]:
     json_path = Path(json_path)
     npz_path = json_path.with_suffix(".npz")
     rule = "train_real" if "results/real/" in str(json_path) else "train"
-    fix = f"rerun it: snakemake --cores all --forcerun {rule} {json_path}"
+    fix = f"rerun it: snakemake --cores all --forcerun {rule} {json_path} (with the run's --configfile files)"
     try:
         meta = json.loads(json_path.read_text())
     except (OSError, ValueError) as err:

@@ -367,7 +367,9 @@ def reconstruction_table(images: dict, records: dict, runs: dict, preps: dict, c
         prep = realdata.load_prepared(*preps[dataset])
         prep_info = prep.info
         record = records[dataset]  # images.json: the SHA-256 of images.npz
-        fix = f"remake it: snakemake --cores all --forcerun dataset {images[dataset]}"
+        fix = (
+            f"remake it: snakemake --cores all --forcerun dataset {images[dataset]} (with the run's --configfile files)"
+        )
         provenance.verify_sha256(
             images[dataset], json.loads(Path(record).read_text()).get("arrays_sha256"), record, fix
         )
