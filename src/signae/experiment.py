@@ -29,13 +29,18 @@ STEP_KEYS = {
     "tied": "trainers.tied.lr, trainers.tied.lr_beta",
     "sample": "trainers.sample.lr, trainers.sample.sharpness",
     "real": "realdata.trainer.lr, realdata.trainer.sharpness",
+    "sparse": "sparse.trainer.lr, sparse.trainer.sharpness",
 }
+
+
+def _keys(spec: RunSpec) -> str:
+    return "real" if spec.real else "sparse" if spec.sparsity is not None else spec.trainer
 
 
 def check_result(result: train.TrainResult, spec: RunSpec, trivial: float) -> None:
     """Refuse a result whose losses or weights are not finite, or whose final loss is not below the
     trivial risk (the loss of predicting x_hat = 0: tr Sigma / d = 1 on Gaussian data)."""
-    keys = STEP_KEYS["real" if spec.real else spec.trainer]
+    keys = STEP_KEYS[_keys(spec)]
     bad = [name for name in ("losses", "B", "A") if not np.all(np.isfinite(getattr(result, name)))]
     if not np.isfinite(result.final_loss):
         bad.append("final_loss")
@@ -54,7 +59,7 @@ def check_result(result: train.TrainResult, spec: RunSpec, trivial: float) -> No
 
 def _diverged(spec: RunSpec, err: Exception) -> TrainingDiverged:
     """A linear-algebra failure inside a trainer (a singular or non-finite Gram matrix) is a diverged run."""
-    keys = STEP_KEYS["real" if spec.real else spec.trainer]
+    keys = STEP_KEYS[_keys(spec)]
     return TrainingDiverged(
         f"run {spec.stem}: the training diverged ({type(err).__name__}: {str(err).splitlines()[0]}). Lower the "
         f"step size ({keys}) and rerun; nothing was saved"
@@ -169,6 +174,74 @@ def run_real(
         "train_loss": res.extra["train_loss"],
         "predicted_loss": predicted,
         "wall_time_s": res.wall_time_s,
+        "versions": provenance.package_versions(),
+        "device": provenance.device_info(dev),
+        "finished_utc": provenance.now_utc(),
+    }
+    return res, meta
+
+
+def run_sparse(spec: RunSpec, settings: dict, device: str = "auto") -> tuple[train.TrainResult, dict]:
+    """Train on the Bernoulli-Gaussian source of sparsity spec.sparsity (signae.sparse) with the sample-based
+    trainer; the final loss is the linear decoder's on fresh test samples, and the metadata adds the
+    denoised losses and their predictions (docs/theory.md eq. (39))."""
+    from . import sparse
+
+    dev = resolve_device(device)
+    d, n, p = spec.d, spec.n, spec.sparsity
+    s = dict(settings)
+    source = train.SparseSource(
+        d,
+        p,
+        dev,
+        torch.float32,
+        fit_samples=s["fit_samples_per_unit"] * n,
+        test_samples=s["test_samples_per_unit"] * n,
+        eval_samples=s["eval_samples"],
+        seed=spec.seed,
+    )
+    try:
+        res = train.fit_on_samples(
+            source,
+            n,
+            s["steps"],
+            batch=s["batch"],
+            lr=s["lr"],
+            sharpness=tuple(s["sharpness"]),
+            seed=spec.seed,
+            record_every=s["record_every"],
+            estimator=s.get("estimator", "tanh"),
+        )
+    except torch.linalg.LinAlgError as err:
+        raise _diverged(spec, err) from err
+    check_result(res, spec, trivial=1.0)
+    for key in ("loss_eta", "loss_learned_denoiser"):
+        if not 0 <= res.extra[key] < 1.0:
+            raise TrainingDiverged(
+                f"run {spec.stem}: the denoised loss {key} = {res.extra[key]:.6g} is not in [0, 1) (the trivial "
+                f"risk); nothing was saved. Check sparse.trainer in the config"
+            )
+    r = n / d
+    meta = {
+        "source": spec.source,
+        "trainer": spec.trainer,
+        "sparsity": p,
+        "d": d,
+        "n": n,
+        "r": r,
+        "seed": spec.seed,
+        "settings": s,
+        "final_loss": res.final_loss,
+        "predicted_loss": float(theory.optimal_risk(r)),
+        "loss_eta": res.extra["loss_eta"],
+        "loss_learned_denoiser": res.extra["loss_learned_denoiser"],
+        "alpha": res.extra["alpha"],
+        "noise_variance": res.extra["noise_variance"],
+        "predicted_denoised": sparse.denoised_prediction(p, r),
+        "calibrated_denoised": sparse.mmse(p, res.extra["noise_variance"]),
+        "sign_convention": "sign(0) = +1",
+        "wall_time_s": res.wall_time_s,
+        "extra": res.extra,
         "versions": provenance.package_versions(),
         "device": provenance.device_info(dev),
         "finished_utc": provenance.now_utc(),

@@ -20,7 +20,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .runs import RunSpec
+from .runs import SPARSE, RunSpec
 
 # --- runs and files of each figure, from the config --------------------------------------------------
 
@@ -101,12 +101,24 @@ def real_file(dataset: str, variant: str, name: str) -> str:
     return f"results/real/{dataset}/{variant}/{name}"
 
 
+def sparse_runs(config: dict) -> list[RunSpec]:
+    """Figure 7: every (p, d, r, seed) of the sparse section."""
+    sp = config["sparse"]
+    return [
+        RunSpec(SPARSE, "sample", r, s, d=d, sparsity=p)
+        for p in sp["p"]
+        for d in sp["d"]
+        for r in sp["r"]
+        for s in seeds(config, sp["seeds"])
+    ]
+
+
 UNTRAINED = "results/theory/untrained.csv"
 
 
 def all_runs(config: dict) -> list[RunSpec]:
-    """Every training run of the configured figures (Gaussian and, when configured, real data)."""
-    out = limit_runs(config) + dynamics_runs(config) + covariance_runs(config) + real_runs(config)
+    """Every training run of the configured figures (Gaussian, sparse and, when configured, real data)."""
+    out = limit_runs(config) + dynamics_runs(config) + covariance_runs(config) + sparse_runs(config) + real_runs(config)
     return list(dict.fromkeys(out))
 
 
@@ -223,6 +235,15 @@ FIGURES: dict[str, Figure] = {
             claims=(("signae.claims.reconstruction_claims", None),),
             caption="workflow/report/fig6.rst",
             real_data=True,
+        ),
+        Figure(
+            "fig7_sparse",
+            7,
+            inputs=lambda c: {"runs": _paths(sparse_runs(c))},
+            table="signae.tables.sparse_table",
+            plot="signae.plotting.plot_fig7",
+            claims=(("signae.claims.sparse_claims", "sparse.claims"),),
+            caption="workflow/report/fig7.rst",
         ),
     )
 }

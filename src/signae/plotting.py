@@ -299,3 +299,67 @@ def plot_fig6(table: pd.DataFrame, pdf_path, png_path) -> None:
         row += count
     fig.tight_layout(pad=0.2)
     _save(fig, pdf_path, png_path)
+
+
+def plot_fig7(table: pd.DataFrame, pdf_path, png_path) -> None:
+    """Sparse data. Top: loss vs r per sparsity p, with R*(r), the denoised prediction mmse_BG(p, v(r)) and
+    the trained points (linear decoder by d; the two denoisers at the largest d). Bottom: the linear
+    decoder's relative gap to R*(r) against d, and the rows' axis alignment against d, one line per p."""
+    apply_style()
+    ps = sorted(table.p.unique(), reverse=True)
+    fig, axes = plt.subplots(
+        2, max(len(ps), 2), figsize=(3.4 * max(len(ps), 2), 7.2), squeeze=False, layout="constrained"
+    )
+    trained = table[table.kind == "trained"].astype({"d": int})
+    dims = sorted(trained.d.unique())
+    shades = sns.color_palette("Blues", n_colors=len(dims) + 1)[1:]
+    for j, p in enumerate(ps):
+        ax = axes[0, j]
+        th = table[(table.kind == "theory") & (table.p == p)]
+        for series, style in (("R*(r)", "-"), ("mmse_BG(p, v(r))", "--")):
+            grp = th[th.series == series]
+            ax.plot(grp.r, grp.loss, style, color="black" if series == "R*(r)" else "tab:red", lw=1.5, label=series)
+        sub = trained[trained.p == p]
+        for k, d in enumerate(dims):
+            lin = sub[(sub.series == "linear") & (sub.d == d)].groupby("r").loss.mean()
+            ax.plot(lin.index, lin.values, "o", color=shades[k], ms=5, label=f"linear decoder, d={d}")
+        top = sub[sub.d == dims[-1]]
+        for series, marker, color in (("eta", "^", "tab:red"), ("learned", "x", "tab:green")):
+            pts = top[top.series == series].groupby("r").loss.mean()
+            label = "posterior-mean denoiser" if series == "eta" else "learned denoiser"
+            ax.plot(pts.index, pts.values, marker, color=color, ms=6, mfc="none", label=f"{label}, d={dims[-1]}")
+        ax.set_xscale("log", base=2)
+        ax.set_ylim(0, 1.02)
+        ax.set_title(f"p = {p:g}")
+        ax.set_xlabel("r = n/d")
+        if j == 0:
+            ax.set_ylabel("test loss  E||x - x_hat||² / d")
+            ax.legend(fontsize=6, loc="lower left")
+    lin = trained[trained.series == "linear"].copy()
+    lin["gap"] = 100 * (lin.loss / lin.predicted - 1)
+    colors = sns.color_palette("viridis", n_colors=len(ps))
+    ax_gap, ax_ipr = axes[1, 0], axes[1, 1]
+    for i, p in enumerate(ps):
+        sub = lin[lin.p == p]
+        for r, grp in sub.groupby("r"):
+            g = grp.groupby("d").gap.mean()
+            ax_gap.plot(g.index, g.values, "o-", color=colors[i], lw=1, ms=3, alpha=0.4 + 0.6 * (r == sub.r.max()))
+        ax_gap.plot([], [], "o-", color=colors[i], label=f"p={p:g}")
+        ipr = sub.groupby("d").axis_alignment.mean()
+        ax_ipr.plot(ipr.index, ipr.values, "o-", color=colors[i], label=f"p={p:g}")
+    ax_gap.axhline(0, color="black", lw=0.8)
+    ax_gap.set_xscale("log", base=2)
+    ax_gap.set_xlabel("d")
+    ax_gap.set_ylabel("linear decoder above R*(r) (%)")
+    ax_gap.set_title("gap to R*(r), each r", fontsize=9)
+    ax_gap.legend(fontsize=6)
+    ax_ipr.axhline(3, color="gray", ls=":", lw=1)
+    ax_ipr.set_xscale("log", base=2)
+    ax_ipr.set_xlabel("d")
+    ax_ipr.set_ylabel("axis alignment d Σ b̄⁴")
+    ax_ipr.set_title("learned rows, mean over r (3: random rotation)", fontsize=9)
+    ax_ipr.legend(fontsize=6)
+    for ax in (*axes[1, 2:], *axes[0, len(ps) :]):
+        ax.axis("off")
+    fig.suptitle("Sparse (Bernoulli-Gaussian) data: linear and denoising decoders")
+    _save(fig, pdf_path, png_path)

@@ -7,7 +7,8 @@ computes its number of hidden units. A run is stored as two files with one stem:
 - ``<stem>.json``: the metadata (settings, seed, versions, device, wall time, losses) and the SHA-256 of
   the ``.npz``, which :func:`load` checks, so a weights file replaced after training is never read.
 
-Gaussian runs live under ``results/runs/<source>/<trainer>/d<d>_r<r>_seed<seed>``, real-data runs under
+Gaussian runs live under ``results/runs/<source>/<trainer>/d<d>_r<r>_seed<seed>``, sparse (Bernoulli-Gaussian)
+runs under ``results/runs/sparse/sample/p<p>_d<d>_r<r>_seed<seed>``, real-data runs under
 ``results/real/<source>/<variant>/r<r>_seed<seed>`` (their d is the data's own).
 """
 
@@ -26,6 +27,8 @@ from . import provenance
 #: Gaussian sources (the covariance spectrum of x ~ N(0, Sigma)) and real data sets.
 GAUSSIAN_SOURCES = ("isotropic", "power_law", "levels")
 REAL_SOURCES = ("mnist", "cifar10")
+#: The Bernoulli-Gaussian source (signae.sparse): its runs also carry the sparsity p.
+SPARSE = "sparse"
 TRAINERS = ("pgd", "tied", "sample")
 VARIANTS = ("unwhitened", "whitened")
 ARRAYS = ("steps", "losses", "B_init", "B", "A", "final_loss")
@@ -66,6 +69,7 @@ class RunSpec:
     seed:    initialisation seed (the data stream uses seed + 1)
     d:       dimension of x for Gaussian runs; None for real data (set by the data)
     variant: real data only: "unwhitened" or "whitened"
+    sparsity: the sparse source only: p, the probability that a coordinate is nonzero (0 < p <= 1)
     """
 
     source: str
@@ -74,16 +78,24 @@ class RunSpec:
     seed: int
     d: int | None = None
     variant: str | None = None
+    sparsity: float | None = None
 
     def __post_init__(self):
-        if self.source in GAUSSIAN_SOURCES:
+        if (self.source == SPARSE) != (self.sparsity is not None):
+            raise ValueError(f"the sparsity p is given for the sparse source, and only for it: {self}")
+        if self.source == SPARSE:
+            if self.d is None or self.variant is not None or self.trainer != "sample" or not 0 < self.sparsity <= 1:
+                raise ValueError(f"a sparse run needs d, 0 < p <= 1, trainer 'sample' and no variant: {self}")
+        elif self.source in GAUSSIAN_SOURCES:
             if self.d is None or self.variant is not None:
                 raise ValueError(f"a Gaussian run needs d and no variant: {self}")
         elif self.source in REAL_SOURCES:
             if self.variant not in VARIANTS or self.trainer != "sample":
                 raise ValueError(f"a real-data run needs a variant in {VARIANTS} and trainer 'sample': {self}")
         else:
-            raise ValueError(f"unknown source {self.source!r}; choose one of {GAUSSIAN_SOURCES + REAL_SOURCES}")
+            raise ValueError(
+                f"unknown source {self.source!r}; choose one of {(*GAUSSIAN_SOURCES, *REAL_SOURCES, SPARSE)}"
+            )
         if self.trainer not in TRAINERS:
             raise ValueError(f"unknown trainer {self.trainer!r}; choose one of {TRAINERS}")
 
@@ -95,6 +107,8 @@ class RunSpec:
     def stem(self) -> str:
         if self.real:
             return f"results/real/{self.source}/{self.variant}/r{fmt_r(self.r)}_seed{self.seed}"
+        if self.source == SPARSE:
+            return f"results/runs/{SPARSE}/sample/p{fmt_r(self.sparsity)}_d{self.d}_r{fmt_r(self.r)}_seed{self.seed}"
         return f"results/runs/{self.source}/{self.trainer}/d{self.d}_r{fmt_r(self.r)}_seed{self.seed}"
 
     @property
@@ -116,6 +130,9 @@ class RunSpec:
     def from_stem(cls, stem: str) -> RunSpec:
         """The inverse of :attr:`stem` (also accepts a .json or .npz path)."""
         stem = re.sub(r"\.(json|npz)$", "", str(stem))
+        m = re.search(r"results/runs/sparse/sample/p([0-9.e+-]+)_d(\d+)_r([0-9.e+-]+)_seed(\d+)$", stem)
+        if m:
+            return cls(SPARSE, "sample", float(m[3]), int(m[4]), d=int(m[2]), sparsity=float(m[1]))
         m = re.search(r"results/runs/(\w+)/(\w+)/d(\d+)_r([0-9.e+-]+)_seed(\d+)$", stem)
         if m:
             return cls(m[1], m[2], float(m[4]), int(m[5]), d=int(m[3]))
@@ -151,7 +168,13 @@ def load(json_path: str | Path, verify: bool = True) -> tuple[dict, dict]:
     """(metadata, arrays) of one run; the .npz beside the .json is checked against its recorded SHA-256."""
     json_path = Path(json_path)
     npz_path = json_path.with_suffix(".npz")
-    rule = "train_real" if "results/real/" in str(json_path) else "train"
+    rule = (
+        "train_real"
+        if "results/real/" in str(json_path)
+        else "train_sparse"
+        if "/sparse/" in str(json_path)
+        else "train"
+    )
     fix = f"rerun it: snakemake --cores all --forcerun {rule} {json_path} (with the run's --configfile files)"
     try:
         meta = json.loads(json_path.read_text())

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import data, evaluate, provenance, realdata, theory, universality
+from . import data, evaluate, provenance, realdata, sparse, theory, universality
 from .runs import hidden_units, load
 
 
@@ -388,3 +388,55 @@ def reconstruction_table(images: dict, records: dict, runs: dict, preps: dict, c
                 for j, v in enumerate(pix[i]):
                     rows.append((dataset, i, r, shape[0], shape[1], shape[2], j, float(v)))
     return pd.DataFrame(rows, columns=["dataset", "image", "r", "height", "width", "channels", "pixel", "value"])
+
+
+def sparse_table(runs) -> pd.DataFrame:
+    """Figure 7: sparse (Bernoulli-Gaussian) data (docs/theory.md eq. (39)). Theory rows per p on a grid of r:
+    R*(r) (the linear decoder's limit) and mmse_BG(p, v(r)) (the denoised prediction). One row per run and
+    decoder: "linear" (predicted R*(r)), "eta" (the posterior-mean denoiser) and "learned" (the learned
+    coordinate-wise denoiser), both predicted mmse_BG(p, v(r)); ``calibrated`` is mmse_BG(p, v) at the noise
+    variance v measured for that encoder. The linear rows also carry the rows' axis alignment
+    (signae.evaluate.axis_alignment) and the exact risk of the axis-aligned encoder where n <= d."""
+    rows, metas = [], []
+    for path in runs:
+        meta, arrays = load(path)
+        metas.append(meta)
+        p, d, n, r = meta["sparsity"], meta["d"], meta["n"], meta["r"]
+        common = {"kind": "trained", "p": p, "r": r, "d": d, "seed": meta["seed"]}
+        axis = sparse.axis_aligned_risk(p, n, d) if n <= d else None
+        rows.append(
+            {
+                **common,
+                "series": "linear",
+                "loss": meta["final_loss"],
+                "predicted": meta["predicted_loss"],
+                "axis_alignment": float(evaluate.axis_alignment(arrays["B"]).mean()),
+                "axis_aligned_risk": axis,
+            }
+        )
+        for series, key in (("eta", "loss_eta"), ("learned", "loss_learned_denoiser")):
+            rows.append(
+                {
+                    **common,
+                    "series": series,
+                    "loss": meta[key],
+                    "predicted": meta["predicted_denoised"],
+                    "calibrated": meta["calibrated_denoised"],
+                }
+            )
+    rates = sorted({m["r"] for m in metas})
+    grid = theory_grid([rates[0] / 2, *rates, rates[-1] * 2], points=60) if metas else []  # curves beyond the points
+    for p in sorted({m["sparsity"] for m in metas}, reverse=True):
+        for rate in grid:
+            rows.append({"series": "R*(r)", "kind": "theory", "p": p, "r": rate, "loss": theory.optimal_risk(rate)})
+            rows.append(
+                {
+                    "series": "mmse_BG(p, v(r))",
+                    "kind": "theory",
+                    "p": p,
+                    "r": rate,
+                    "loss": sparse.denoised_prediction(p, rate),
+                }
+            )
+    df = pd.DataFrame(rows)
+    return df.astype({"d": "Int64", "seed": "Int64"})

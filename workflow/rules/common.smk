@@ -24,6 +24,7 @@ wildcard_constraints:
     variant="|".join(VARIANTS),
     r=r"[0-9]+(\.[0-9]+)?",
     seed=r"\d+",
+    p=r"[0-9]+(\.[0-9]+)?",
     figure="|".join(registry.FIGURES),
 
 
@@ -147,6 +148,17 @@ def train_mem_mb(wildcards, attempt):
 
 def train_runtime(wildcards, attempt):
     return res.train_runtime_min(*_train_size(wildcards), RATE_FLOPS, attempt)
+
+
+def sparse_mem_mb(wildcards, attempt):
+    """A sparse run: a Gaussian run's memory with the denoisers' calibration set (65536 samples) as batch."""
+    d = int(wildcards.d)
+    return res.train_mem_mb(d, hidden_units(float(wildcards.r), d), 65536, attempt)
+
+
+def sparse_runtime(wildcards, attempt):
+    d, t = int(wildcards.d), config["sparse"]["trainer"]
+    return res.train_runtime_min(d, hidden_units(float(wildcards.r), d), t["batch"], t["steps"], RATE_FLOPS, attempt)
 
 
 def _real_size(wildcards):

@@ -58,3 +58,30 @@ rule train_real:
         deterministic=config["deterministic"],
     script:
         "../scripts/train_real.py"
+
+
+rule train_sparse:
+    input:
+        code=code("train_sparse.py"),
+    output:
+        npz="results/runs/sparse/sample/p{p}_d{d}_r{r}_seed{seed}.npz",
+        json="results/runs/sparse/sample/p{p}_d{d}_r{r}_seed{seed}.json",
+    log:
+        "logs/train/sparse/p{p}_d{d}_r{r}_seed{seed}.log",
+    benchmark:
+        "results/benchmarks/train/sparse/p{p}_d{d}_r{r}_seed{seed}.tsv"
+    shadow:
+        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+    conda:
+        "../../environment.yml"
+    threads: config["threads"]
+    resources:
+        mem_mb=sparse_mem_mb,
+        runtime=sparse_runtime,
+        gpu=1 if USES_GPU else 0,
+    params:
+        settings=config["sparse"]["trainer"],
+        device=config["device"],
+        deterministic=config["deterministic"],
+    script:
+        "../scripts/train_sparse.py"

@@ -1,0 +1,220 @@
+"""The sparse source and the denoisers (signae.sparse; docs/theory.md section 7), each against an
+independent computation: moments of the sampler against the source's closed forms, the posterior mean
+against a brute-force posterior on a grid, mmse_BG against Monte Carlo, the axis-aligned risk against a
+simulation, the denoised prediction against an orthogonal encoder on samples; and figure 7's claims on
+tables that must pass and tables that must fail."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from signae import claims, linalg, sparse, theory, train
+
+TOL = {
+    "linear": 0.03,
+    "linear_min_p": 0.1,
+    "linear_max_r": 1,
+    "denoised": 0.03,
+    "denoised_min_p": 0.1,
+    "denoised_max_r": 0.5,
+}
+
+
+def _moments(x: np.ndarray) -> dict:
+    return {"mean": x.mean(), "var": (x**2).mean(), "nonzero": (x != 0).mean(), "kurt": (x**4).mean()}
+
+
+def test_the_sampler_has_the_moments_of_the_source():
+    """E x = 0, E x^2 = 1, P(x != 0) = p, E x^4 = 3/p, each within 5 standard errors of the sample mean
+    (standard errors from the source's own higher moments: E x^4 = 3/p, E x^8 = 105/p^3)."""
+    g = torch.Generator().manual_seed(0)
+    for p in (1.0, 0.3, 0.05):
+        x = sparse.sample(4000, 100, p, g).double().numpy().ravel()
+        N = x.size
+        m = _moments(x)
+        se = {
+            "mean": math.sqrt(1 / N),
+            "var": math.sqrt((3 / p - 1) / N),
+            "nonzero": math.sqrt(p * (1 - p) / N) + 1e-12,
+            "kurt": math.sqrt((105 / p**3 - 9 / p**2) / N),
+        }
+        want = {"mean": 0.0, "var": 1.0, "nonzero": p, "kurt": 3 / p}
+        for key in want:
+            assert abs(m[key] - want[key]) <= 5 * se[key], (p, key, m[key], want[key])
+    # the check can fail: samples of sparsity 0.3 do not pass as 0.05
+    x = sparse.sample(4000, 100, 0.3, g).double().numpy().ravel()
+    assert abs(_moments(x)["nonzero"] - 0.05) > 5 * math.sqrt(0.05 * 0.95 / x.size)
+
+
+def test_sign_bit_is_one_bit_with_sign_of_zero_plus_one():
+    z = torch.tensor([-2.0, -0.0, 0.0, 1e-30, 3.0])
+    assert sparse.sign_bit(z).tolist() == [-1.0, 1.0, 1.0, 1.0, 1.0]
+    assert torch.sign(z).tolist() == [-1.0, 0.0, 0.0, 1.0, 1.0]  # the three-valued symbol it avoids
+
+
+def _brute_force_posterior_mean(y: float, p: float, v: float) -> float:
+    """E[x | y] by quadrature on a fine grid of x for the nonzero component, plus the atom at 0."""
+    s = 1 / p
+    xs = np.linspace(-14 * math.sqrt(s), 14 * math.sqrt(s), 400001)
+    prior = np.exp(-0.5 * xs**2 / s) / math.sqrt(2 * math.pi * s)
+    like = np.exp(-0.5 * (y - xs) ** 2 / v) / math.sqrt(2 * math.pi * v)
+    num = p * np.trapezoid(xs * prior * like, xs)
+    den = p * np.trapezoid(prior * like, xs) + (1 - p) * math.exp(-0.5 * y**2 / v) / math.sqrt(2 * math.pi * v)
+    return num / den
+
+
+def test_posterior_mean_against_a_brute_force_posterior():
+    for p, v in ((0.3, 0.6), (0.05, 1.5), (0.1, 0.2), (1.0, 0.8)):
+        for y in (-6.0, -1.3, -0.2, 0.0, 0.4, 2.5, 9.0):
+            want = _brute_force_posterior_mean(y, p, v)
+            got_np = float(sparse.posterior_mean(np.array([y]), p, v)[0])
+            got_torch = float(sparse.posterior_mean(torch.tensor([y], dtype=torch.float64), p, v)[0])
+            assert got_np == pytest.approx(want, rel=1e-7, abs=1e-10), (p, v, y)
+            assert got_torch == pytest.approx(want, rel=1e-7, abs=1e-10), (p, v, y)
+    # the comparison can fail: the posterior under another sparsity is another function
+    assert (
+        abs(float(sparse.posterior_mean(np.array([1.0]), 0.1, 0.6)[0]) - _brute_force_posterior_mean(1.0, 0.3, 0.6))
+        > 1e-2
+    )
+
+
+def test_mmse_against_monte_carlo():
+    """mmse_BG(p, v) by quadrature against the Monte Carlo mean of (x - eta(y))^2 over 2 million draws,
+    within 5 standard errors."""
+    rng = np.random.default_rng(1)
+    N = 2_000_000
+    for p, v in ((1.0, 0.5), (0.3, 0.6), (0.1, 1.2), (0.05, 0.3)):
+        x = rng.standard_normal(N) / math.sqrt(p) * (rng.random(N) < p)
+        y = x + math.sqrt(v) * rng.standard_normal(N)
+        err = (x - sparse.posterior_mean(y, p, v)) ** 2
+        se = err.std() / math.sqrt(N)
+        assert abs(err.mean() - sparse.mmse(p, v)) <= 5 * se, (p, v, err.mean(), sparse.mmse(p, v), se)
+    assert sparse.mmse(1.0, 0.5) == pytest.approx(0.5 / 1.5, rel=1e-12)
+
+
+def test_denoised_prediction_at_p_one_is_the_limit_and_below_it_otherwise():
+    for r in (0.25, 0.5, 1.0, 2.0):
+        assert sparse.noise_variance(r) == pytest.approx(
+            math.pi / (2 * r) - 1 if r <= 1 else theory.optimal_risk(r) / (1 - theory.optimal_risk(r))
+        )
+        assert sparse.denoised_prediction(1.0, r) == pytest.approx(theory.optimal_risk(r), rel=1e-10)
+        below = [sparse.denoised_prediction(p, r) for p in (0.5, 0.3, 0.1, 0.03)]
+        assert all(b < theory.optimal_risk(r) for b in below) and below == sorted(below, reverse=True)
+
+
+def test_denoised_loss_of_an_orthogonal_encoder_against_the_prediction():
+    """Orthonormal rows (the optimal encoder for r <= 1), least-squares decoder on samples: the linear loss
+    is R*(r) and eta applied to x_lin / alpha reaches mmse_BG(p, v(r)) where p d is large (p = 0.3,
+    d = 512, r = 1/2). Tolerance 3%: the decoder's finite-sample fit and the O(1/(p d)) non-Gaussianity."""
+    d, r, p = 512, 0.5, 0.3
+    n = int(r * d)
+    g = torch.Generator().manual_seed(3)
+    B = linalg.haar_rotation(d, seed=3)[:n]  # (n, d) orthonormal rows
+    B = torch.as_tensor(np.asarray(B), dtype=torch.float32)
+    X = sparse.sample(60000, d, p, g)
+    F = sparse.sign_bit(X @ B.T)
+    A = train.fit_decoder([(F, X)]).float()  # (d, n)
+    Xt = sparse.sample(20000, d, p, g)
+    lin = sparse.sign_bit(Xt @ B.T) @ A.T
+    linear = float((Xt - lin).square().mean())
+    alpha = float((Xt * lin).sum() / Xt.square().sum())
+    v = float((lin / alpha - Xt).square().mean())
+    denoised = float((Xt - sparse.posterior_mean(lin / alpha, p, v)).square().mean())
+    assert linear == pytest.approx(theory.optimal_risk(r), rel=0.03)
+    assert alpha == pytest.approx(1 - linear, rel=0.03)
+    assert denoised == pytest.approx(sparse.denoised_prediction(p, r), rel=0.03)
+    assert denoised < linear - 0.05  # the denoiser pays
+
+
+def test_axis_aligned_risk_against_a_simulation():
+    """The exact risk of eq. (40) against a least-squares decoder (no bias) fitted on 200000 samples and
+    tested on 100000 more (relative 1%: the fit's O(n / N) excess and the test's sampling error)."""
+    d, n = 48, 24
+    for p in (1.0, 0.3, 0.05):
+        g = torch.Generator().manual_seed(4)
+        X = sparse.sample(200000, d, p, g, dtype=torch.float64)
+        A = train.fit_decoder([(sparse.sign_bit(X[:, :n]), X)], ridge=0.0)
+        Xt = sparse.sample(100000, d, p, g, dtype=torch.float64)
+        risk = float((Xt - sparse.sign_bit(Xt[:, :n]) @ A.T).square().mean())
+        assert risk == pytest.approx(sparse.axis_aligned_risk(p, n, d), rel=0.01), p
+        if p < 1:
+            assert sparse.axis_aligned_risk(p, n, d) > theory.optimal_risk(n / d)
+    with pytest.raises(ValueError, match="n <= d"):
+        sparse.axis_aligned_risk(0.3, 10, 5)
+
+
+def test_learned_denoiser_approaches_the_posterior_mean():
+    """Fitted on 4096 x 64 pairs, the learned coordinate-wise denoiser is within 5% of mmse_BG on fresh
+    pairs (it does not know the prior; 300 Adam steps)."""
+    for p, v in ((0.1, 0.6), (0.3, 0.6)):
+        g = torch.Generator().manual_seed(5)
+        X = sparse.sample(4096, 64, p, g)
+        Y = X + math.sqrt(v) * torch.randn(4096, 64, generator=g)
+        model = sparse.fit_denoiser(Y, X)
+        Xt = sparse.sample(4096, 64, p, g)
+        Yt = Xt + math.sqrt(v) * torch.randn(4096, 64, generator=g)
+        with torch.no_grad():
+            learned = float((model(Yt) - Xt).square().mean())
+            identity = float((Yt - Xt).square().mean())
+        assert learned == pytest.approx(sparse.mmse(p, v), rel=0.05)
+        assert learned < 0.5 * identity
+
+
+def _fig7(linear: dict, eta: dict, learned: dict) -> pd.DataFrame:
+    """A figure-7 table: {(p, r, d): loss} per series, predictions from the theory."""
+    rows = []
+    for series, values in (("linear", linear), ("eta", eta), ("learned", learned)):
+        for (p, r, d), loss in values.items():
+            pred = theory.optimal_risk(r) if series == "linear" else sparse.denoised_prediction(p, r)
+            rows.append(
+                {
+                    "series": series,
+                    "kind": "trained",
+                    "p": p,
+                    "r": r,
+                    "d": d,
+                    "seed": 0,
+                    "loss": loss,
+                    "predicted": pred,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _good():
+    keys = [(p, r, d) for p in (1.0, 0.1) for r in (0.5, 1.0) for d in (128, 512)]
+    linear = {k: theory.optimal_risk(k[1]) * (1 + (0.04 if k[2] == 128 else 0.01)) for k in keys}
+    eta = {k: sparse.denoised_prediction(k[0], k[1]) * 1.01 for k in keys}
+    learned = {k: eta[k] * 1.01 for k in keys}
+    return linear, eta, learned
+
+
+def test_sparse_claims_hold_on_a_good_table_and_fail_on_each_fault():
+    linear, eta, learned = _good()
+    rows = claims.sparse_claims(_fig7(linear, eta, learned), TOL)
+    assert rows and all(r["holds"] for r in rows), [r for r in rows if not r["holds"]]
+    names = " | ".join(r["claim"] for r in rows)
+    assert "p=0.1: linear decoder reaches R*(r) at d=512, r=0.5" in names
+    assert "p=0.1: the posterior-mean denoiser reaches mmse_BG(p, v(r)) at d=512, r=0.5" in names
+    assert "r=1: the posterior-mean denoiser reaches" not in names  # r > denoised_max_r: reported, not claimed
+
+    def failing(linear, eta, learned):
+        return [r["claim"] for r in claims.sparse_claims(_fig7(linear, eta, learned), TOL) if not r["holds"]]
+
+    bad = dict(linear)
+    bad[(0.1, 0.5, 512)] *= 1.05  # 5% above R*(r) at the largest d
+    assert any("linear decoder reaches R*(r) at d=512, r=0.5" in c for c in failing(bad, eta, learned))
+    bad = {k: theory.optimal_risk(k[1]) * (1.01 if k[2] == 128 else 1.04) for k in linear}  # gap grows with d
+    assert any("falls as d grows" in c for c in failing(bad, eta, learned))
+    bad = dict(eta)
+    bad[(0.1, 0.5, 512)] *= 1.10
+    assert any("reaches mmse_BG" in c for c in failing(linear, bad, learned))
+    bad = dict(eta)
+    bad[(0.1, 1.0, 512)] = theory.optimal_risk(1.0) * 1.001  # not below R*(r)
+    assert any("posterior-mean denoiser is below R*(r) at d=512, r=1" in c for c in failing(linear, bad, learned))
+    bad = dict(learned)
+    bad[(0.1, 1.0, 512)] = linear[(0.1, 1.0, 512)] * 1.01
+    assert any("learned coordinate-wise denoiser is below the linear decoder" in c for c in failing(linear, eta, bad))
