@@ -19,6 +19,7 @@ STAGES = (
     ("untrained_baseline", "figure 1 (untrained baseline)"),
     ("train/power_law/", "figure 4 (general covariance)"),
     ("train/levels/", "figure 4 (general covariance)"),
+    ("train/sparse/", "figure 7 (sparse data)"),
     ("data/", "figures 5-6 (data, preprocessing)"),
     ("real/", "figures 5-6 (training, designed encoder, Gaussian twin)"),
     ("fig", "tables and plots"),
