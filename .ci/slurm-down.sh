@@ -8,3 +8,7 @@ for d in slurmd slurmctld slurmdbd mariadb munged; do
   if kill -0 "$p" 2>/dev/null; then echo "$d ($p) did not stop, SIGKILL"; kill -9 "$p"; fi
   rm -f "$f"
 done
+# slurm-up.sh wrote /etc/slurm/slurm.conf: remove it, so that SLURM's client tools fail at once on this
+# machine instead of waiting for a controller that is gone (snakemake's SLURM plugin calls
+# `scontrol show config` when it is imported, by every snakemake process: about 9 s each).
+rm -f /etc/slurm/slurm.conf

@@ -147,7 +147,7 @@ def test_config_files_go_to_one_flag_and_the_resolved_sizes_show_it(repo_root, t
     wf = _workflow(repo_root, tmp_path)
     one = _snakemake(wf, "--dry-run", "--configfile", "config/quick.yaml", "gauss.yaml")
     assert one.returncode == 0, one.stderr[-3000:]
-    assert "16 training runs, Gaussian d in [64, 128], real data none" in one.stderr
+    assert "20 training runs, Gaussian d in [64, 128], real data none" in one.stderr
     two = _snakemake(wf, "--dry-run", "--configfile", "config/quick.yaml", "--configfile", "gauss.yaml")
     assert two.returncode == 0
     assert "Gaussian d in [128, 256, 512], real data none" in two.stderr  # quick.yaml was dropped

@@ -20,7 +20,8 @@ from conftest import synthetic_images
 from signae import theory
 
 WORKFLOW_FILES = ("Snakefile", "workflow", "config", "profiles", "src", "environment.yml")
-FIGURES = ("fig1_limit", "fig2_dynamics", "fig3_features", "fig4_covariance")
+# the figures that need no real data (Gaussian and sparse sources)
+FIGURES = ("fig1_limit", "fig2_dynamics", "fig3_features", "fig4_covariance", "fig7_sparse")
 
 
 def _copy_workflow(repo_root: Path, dest: Path) -> Path:
@@ -129,7 +130,7 @@ def _check_quick_run(wf: Path, out, overlay: Path) -> pd.DataFrame:
             assert path.is_file() and path.stat().st_size > 0, path
     claims = pd.read_csv(wf / "results" / "claims.csv")
     assert list(claims.columns) == ["claim", "figure", "predicted", "reproduced", "gap", "tolerance", "holds"]
-    assert set(claims.figure) == {1, 2, 3, 4, 5, 6}
+    assert set(claims.figure) == {1, 2, 3, 4, 5, 6, 7}
     gaussian = claims[claims.figure <= 4]
     assert gaussian.holds.all(), gaussian[~gaussian.holds].to_string()
     assert claims.gap.notna().all()  # every point's gap is reported, held or not
@@ -327,16 +328,16 @@ def test_the_figure_registry_drives_the_rules(repo_root, tmp_path):
     assert stems == {f"figure={s}" for s in FIGURES}
     with open(wf / "src" / "signae" / "figures.py", "a") as fh:
         fh.write(
-            "\nFIGURES['fig7_test'] = Figure('fig7_test', 7, inputs=lambda c: {'runs': _paths(dynamics_runs(c))},\n"
+            "\nFIGURES['fig8_test'] = Figure('fig8_test', 8, inputs=lambda c: {'runs': _paths(dynamics_runs(c))},\n"
             "    table='signae.tables.dynamics_table', plot='signae.plotting.plot_fig2',\n"
             "    claims=(('signae.claims.dynamics_claims', 'claims'),), caption='workflow/report/fig2.rst')\n"
         )
     plan = _planned_jobs(_snakemake(wf, "--dry-run", *cfg).stdout)
-    assert ("figure_table", "figure=fig7_test") in plan and ("figure_plot", "figure=fig7_test") in plan, plan
-    done = _snakemake(wf, "--cores", "2", "figures/fig7_test.pdf", "results/claims.csv", *cfg)
+    assert ("figure_table", "figure=fig8_test") in plan and ("figure_plot", "figure=fig8_test") in plan, plan
+    done = _snakemake(wf, "--cores", "2", "figures/fig8_test.pdf", "results/claims.csv", *cfg)
     assert done.returncode == 0, done.stderr[-3000:]
     claims = pd.read_csv(wf / "results" / "claims.csv")
-    assert (claims.figure == 7).sum() == (claims.figure == 2).sum() > 0
+    assert (claims.figure == 8).sum() == (claims.figure == 2).sum() > 0
 
 
 def test_paper_preset_requests_a_gpu_and_size_derived_resources_for_every_training_job(repo_root, tmp_path):

@@ -1,11 +1,13 @@
 """signae: two-layer autoencoders x_hat = A sign(Bx), their fundamental limits and gradient methods.
 
-Reproduces Shevchenko, Koegler, Hassani, Mondelli, ICML 2023 (arXiv:2212.13468); the formulas are
+Reproduces Shevchenko, Koegler, Hassani, Mondelli, ICML 2023 (arXiv:2212.13468), and figure 7 the sparse
+sources of their ICML 2024 follow-up (arXiv:2402.05013); the formulas are
 numbered in docs/theory.md, and docs/api.md shows how to use them from Python. Modules, in the order
 data flows through the pipeline:
 
 - theory:        R*(r), beta(r), Shannon, PCA, Marchenko-Pastur baseline and density, water-filling
 - population:    the exact population risk, optimal decoder and encoder gradient (torch)
+- sparse:        the Bernoulli-Gaussian source, posterior-mean and learned denoisers (figure 7)
 - linalg:        unit rows, Haar rotations, matrix powers
 - device:        device choice, threads, deterministic kernels, host copies
 - data:          covariance spectra and Gaussian samples
