@@ -14,6 +14,7 @@ data flows through the pipeline:
 - datasets:      MNIST and CIFAR-10 as verified arrays
 - realdata:      preprocessing of real images, the designed encoder, the real-data batch source
 - train:         projected GD, weight-tied GD, the sample-based trainer over a batch source
+- sparse_source: the Bernoulli-Gaussian batch source and figure 7's decoder measurements
 - runs:          the run record: identity, paths, hidden units, save and load with checksums
 - experiment:    one checked training run of the pipeline
 - universality:  the Gaussian twin and the norm correction (figure 5)

@@ -185,12 +185,12 @@ def run_sparse(spec: RunSpec, settings: dict, device: str = "auto") -> tuple[tra
     """Train on the Bernoulli-Gaussian source of sparsity spec.sparsity (signae.sparse) with the sample-based
     trainer; the final loss is the linear decoder's on fresh test samples, and the metadata adds the
     denoised losses and their predictions (docs/theory.md eq. (39))."""
-    from . import sparse
+    from . import sparse, sparse_source
 
     dev = resolve_device(device)
     d, n, p = spec.d, spec.n, spec.sparsity
     s = dict(settings)
-    source = train.SparseSource(
+    source = sparse_source.SparseSource(
         d,
         p,
         dev,
