@@ -37,6 +37,16 @@ def _keys(spec: RunSpec) -> str:
     return "real" if spec.real else "sparse" if spec.sparsity is not None else spec.trainer
 
 
+def _provenance(res: train.TrainResult, dev) -> dict:
+    """The part of every run's metadata that says what produced it: wall time, versions, device, time."""
+    return {
+        "wall_time_s": res.wall_time_s,
+        "versions": provenance.package_versions(),
+        "device": provenance.device_info(dev),
+        "finished_utc": provenance.now_utc(),
+    }
+
+
 def check_result(result: train.TrainResult, spec: RunSpec, trivial: float) -> None:
     """Refuse a result whose losses or weights are not finite, or whose final loss is not below the
     trivial risk (the loss of predicting x_hat = 0: tr Sigma / d = 1 on Gaussian data)."""
@@ -123,11 +133,8 @@ def run(
         "covariance_seed": covariance_seed if Sigma is not None else None,
         "final_loss": res.final_loss,
         "predicted_loss": predicted,
-        "wall_time_s": res.wall_time_s,
         "extra": res.extra,
-        "versions": provenance.package_versions(),
-        "device": provenance.device_info(dev),
-        "finished_utc": provenance.now_utc(),
+        **_provenance(res, dev),
     }
     return res, meta
 
@@ -173,10 +180,7 @@ def run_real(
         "final_loss": res.final_loss,
         "train_loss": res.extra["train_loss"],
         "predicted_loss": predicted,
-        "wall_time_s": res.wall_time_s,
-        "versions": provenance.package_versions(),
-        "device": provenance.device_info(dev),
-        "finished_utc": provenance.now_utc(),
+        **_provenance(res, dev),
     }
     return res, meta
 
@@ -240,10 +244,7 @@ def run_sparse(spec: RunSpec, settings: dict, device: str = "auto") -> tuple[tra
         "predicted_denoised": sparse.denoised_prediction(p, r),
         "calibrated_denoised": sparse.mmse(p, res.extra["noise_variance"]),
         "sign_convention": "sign(0) = +1",
-        "wall_time_s": res.wall_time_s,
         "extra": res.extra,
-        "versions": provenance.package_versions(),
-        "device": provenance.device_info(dev),
-        "finished_utc": provenance.now_utc(),
+        **_provenance(res, dev),
     }
     return res, meta

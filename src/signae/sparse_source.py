@@ -9,10 +9,10 @@ from __future__ import annotations
 import torch
 
 from . import sparse
-from .train import fit_decoder, gaussian_init
+from .train import SampledSource, fit_decoder
 
 
-class SparseSource:
+class SparseSource(SampledSource):
     """Fresh Bernoulli-Gaussian samples (sparsity p, Sigma = I; signae.sparse) as the batch source of
     :func:`signae.train.fit_on_samples` (docs/theory.md eq. (37)).
 
@@ -42,16 +42,6 @@ class SparseSource:
 
     def _sample(self, k: int, g: torch.Generator) -> torch.Tensor:  # (k, d)
         return sparse.sample(k, self.d, self.p, g, self.device, self.dtype)
-
-    def init_encoder(self, n: int, seed: int) -> torch.Tensor:
-        return gaussian_init(n, self.d, seed, self.device, self.dtype)  # (n, d)
-
-    def batch(self, k: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        X = self._sample(k, g)
-        return X, X
-
-    def to_x(self, V: torch.Tensor) -> torch.Tensor:
-        return V
 
     def risk(self, V: torch.Tensor) -> torch.Tensor:
         F = sparse.sign_bit(self.X_eval @ V.detach().T)  # (eval, n)

@@ -286,7 +286,22 @@ def surrogate_loss(
     return (X.pow(2).sum() / N - (cross * W.T).sum()) / d
 
 
-class GaussianSource:
+class SampledSource:
+    """A batch source of :func:`fit_on_samples` that draws fresh samples of x (its ``_sample(k, g) -> (k, d)``)
+    and whose encoder acts on x itself: a Gaussian initialisation, Z = X, B = V."""
+
+    def init_encoder(self, n: int, seed: int) -> torch.Tensor:
+        return gaussian_init(n, self.d, seed, self.device, self.dtype)  # (n, d)
+
+    def batch(self, k: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        X = self._sample(k, g)
+        return X, X
+
+    def to_x(self, V: torch.Tensor) -> torch.Tensor:
+        return V  # the encoder already acts on x
+
+
+class GaussianSource(SampledSource):
     """Fresh samples x ~ N(0, Sigma) as the batch source of :func:`fit_on_samples`.
 
     The encoder acts on x itself (Z = X), its rows are B; the recorded curve and the final loss are
@@ -306,16 +321,6 @@ class GaussianSource:
     def _sample(self, k: int, g: torch.Generator) -> torch.Tensor:  # (k, d) rows ~ N(0, Sigma)
         X = torch.randn(k, self.d, generator=g, dtype=self.dtype, device=self.device)
         return X if self.root is None else X @ self.root
-
-    def init_encoder(self, n: int, seed: int) -> torch.Tensor:
-        return gaussian_init(n, self.d, seed, self.device, self.dtype)  # (n, d)
-
-    def batch(self, k: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        X = self._sample(k, g)
-        return X, X
-
-    def to_x(self, V: torch.Tensor) -> torch.Tensor:
-        return V  # the encoder already acts on x
 
     def risk(self, V: torch.Tensor) -> torch.Tensor:
         return pop.encoder_risk(V.detach().double(), self.S64)
