@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The cluster check: bring up a real single-node SLURM (slurmctld, slurmd, munge, slurmdbd + MariaDB),
-# run the quick preset through `--profile profiles/slurm`, check that every non-local job went through
+# run a small quick preset through `--profile profiles/slurm`, check that every non-local job went through
 # SLURM, and that the claims table equals the one of a local run of the same config. Stops every daemon
 # it started, by PID. Run as root on Debian 12 from the repository root, with the project installed
 # (pip install -e ".[slurm]").
@@ -13,8 +13,15 @@ work=$(mktemp -d)
 for side in local slurm; do
   mkdir -p "$work/$side"
   cp -r Snakefile workflow config profiles src environment.yml "$work/$side/"
-  # the Gaussian figures only: the real-data rules need the data sets, which the quick e2e test covers
-  printf 'realdata:\n  datasets: []\n' > "$work/$side/ci.yaml"
+  # the quick preset's Gaussian and sparse figures on a smaller grid (every rule that runs on SLURM, 11
+  # jobs, twice: CI time); the real-data rules need the data sets, which the quick e2e test covers
+  cat > "$work/$side/ci.yaml" <<'EOF'
+realdata: {datasets: []}
+limit: {r: [0.25, 1], runs: {pgd: {d: [64]}}}
+dynamics: {r: [0.5]}
+covariance: {r: [0.5]}
+sparse: {p: [0.1], d: [64], depth: {d: [64]}}
+EOF
 done
 
 echo "== local run"

@@ -163,9 +163,13 @@ def test_learned_denoiser_approaches_the_posterior_mean():
         assert learned < 0.5 * identity
 
 
-def _fig7(linear: dict, eta: dict, learned: dict) -> pd.DataFrame:
-    """A figure-7 table: {(p, r, d): loss} per series, predictions from the theory."""
-    rows = []
+def _fig7(linear: dict, eta: dict, learned: dict, deep: dict | None = None) -> pd.DataFrame:
+    """A figure-7 table: {(p, r, d): loss} per series, predictions from the theory; deep: {(p, r, d): (deep
+    loss, the learned denoiser's loss on the same samples)}."""
+    rows = [
+        {"series": "deep", "kind": "trained", "p": p, "r": r, "d": d, "seed": 0, "loss": loss, "paired_learned": ref}
+        for (p, r, d), (loss, ref) in (deep or {}).items()
+    ]
     for series, values in (("linear", linear), ("eta", eta), ("learned", learned)):
         for (p, r, d), loss in values.items():
             pred = theory.optimal_risk(r) if series == "linear" else sparse.denoised_prediction(p, r)
@@ -192,14 +196,19 @@ def _good():
     return linear, eta, learned
 
 
+def _deep(learned):
+    return {k: (v * 0.97, v) for k, v in learned.items() if k[2] == 128}
+
+
 def test_sparse_claims_hold_on_a_good_table_and_fail_on_each_fault():
     linear, eta, learned = _good()
-    rows = claims.sparse_claims(_fig7(linear, eta, learned), TOL)
+    rows = claims.sparse_claims(_fig7(linear, eta, learned, _deep(learned)), TOL)
     assert rows and all(r["holds"] for r in rows), [r for r in rows if not r["holds"]]
     names = " | ".join(r["claim"] for r in rows)
     assert "p=0.1: linear decoder reaches R*(r) at d=512, r=0.5" in names
     assert "p=0.1: the posterior-mean denoiser reaches mmse_BG(p, v(r)) at d=512, r=0.5" in names
     assert "r=1: the posterior-mean denoiser reaches" not in names  # r > denoised_max_r: reported, not claimed
+    assert "p=1: one hidden layer lowers the learned denoiser's loss (same samples) at d=128, r=0.5" in names
 
     def failing(linear, eta, learned):
         return [r["claim"] for r in claims.sparse_claims(_fig7(linear, eta, learned), TOL) if not r["holds"]]
@@ -218,3 +227,59 @@ def test_sparse_claims_hold_on_a_good_table_and_fail_on_each_fault():
     bad = dict(learned)
     bad[(0.1, 1.0, 512)] = linear[(0.1, 1.0, 512)] * 1.01
     assert any("learned coordinate-wise denoiser is below the linear decoder" in c for c in failing(linear, eta, bad))
+    deep = _deep(learned)
+    deep[(0.1, 1.0, 128)] = (learned[(0.1, 1.0, 128)] * 1.001, learned[(0.1, 1.0, 128)])  # depth made it worse
+    bad = [r["claim"] for r in claims.sparse_claims(_fig7(linear, eta, learned, deep), TOL) if not r["holds"]]
+    assert bad == ["sparse p=0.1: one hidden layer lowers the learned denoiser's loss (same samples) at d=128, r=1"]
+
+
+def test_piecewise_linear_least_squares_against_a_direct_solve():
+    """The tridiagonal normal equations (eq. (43)) against a dense least-squares solve on the hat-function
+    design matrix built with numpy's interpolation; pairs in two chunks, some knots never reached."""
+    from signae.denoisers import PiecewiseLinear, fit_piecewise_linear
+
+    rng = np.random.default_rng(0)
+    u = np.concatenate([rng.uniform(-1.0, 0.2, 3000), rng.uniform(0.6, 2.5, 3000)])  # a gap over knots
+    x = np.sin(2 * u) + 0.1 * rng.standard_normal(u.size)
+    lo, hi, K = -1.0, 2.0, 31
+    knots = np.linspace(lo, hi, K)
+    H = np.stack([np.interp(np.clip(u, lo, hi), knots, np.eye(K)[k]) for k in range(K)], axis=1)  # (N, K)
+    reached = H.sum(axis=0) > 0
+    g_direct = np.zeros(K)
+    g_direct[reached] = np.linalg.lstsq(H[:, reached], x - u, rcond=None)[0]
+    U, X = torch.as_tensor(u, dtype=torch.float32), torch.as_tensor(x, dtype=torch.float32)
+    phi = fit_piecewise_linear([(U[:2500], X[:2500]), (U[2500:], X[2500:])], lo, hi, K)
+    assert not reached.all()
+    assert np.abs(phi.g.detach().numpy()[reached] - g_direct[reached]).max() < 1e-4
+    # evaluation: phi(u) = u + sum_k g_k h_k(clip(u))
+    with torch.no_grad():
+        assert np.allclose(phi(U).numpy(), u + H @ phi.g.numpy().astype(np.float64), atol=1e-5)
+    # a function matched at the knots reproduces it there
+    m = PiecewiseLinear.matching(torch.tanh, lo, hi, K)
+    with torch.no_grad():
+        assert torch.allclose(
+            m(torch.as_tensor(knots, dtype=torch.float32)), torch.tanh(torch.as_tensor(knots)).float(), atol=1e-6
+        )
+
+
+def test_deep_decoder_starts_at_the_learned_denoiser_and_improves_on_it():
+    """eq. (42): an orthonormal encoder on sparse data (p = 0.1, d = 64, r = 1/2). At the start the deep
+    decoder is the piecewise-linear copy of the learned denoiser (same test loss to 0.5%); trained, it is
+    below it; both denoisers are below the linear decoder, whose loss is near R*(r) (finite d: +6%)."""
+    from signae import deep_decoder
+
+    d, n, p = 64, 32, 0.1
+    B = torch.as_tensor(linalg.haar_rotation(d, 0)[:n], dtype=torch.float32)  # (n, d) orthonormal rows
+    settings = {
+        "fit_samples_per_unit": 200,
+        "test_samples_per_unit": 200,
+        "steps": 150,
+        "batch": 512,
+        "lr": 1e-3,
+        "knots": 129,
+    }
+    res, curve = deep_decoder.fit(B, p, settings, seed=0)
+    assert res["loss_deep_start"] == pytest.approx(res["loss_learned_denoiser"], rel=5e-3)
+    assert res["loss_deep"] < res["loss_learned_denoiser"] < res["loss_linear"]
+    assert res["loss_linear"] == pytest.approx(theory.optimal_risk(0.5), rel=0.06)
+    assert curve[0][0] == 0 and curve[-1][0] == settings["steps"] - 1

@@ -1,7 +1,7 @@
 """signae: two-layer autoencoders x_hat = A sign(Bx), their fundamental limits and gradient methods.
 
-Reproduces Shevchenko, Koegler, Hassani, Mondelli, ICML 2023 (arXiv:2212.13468), and figure 7 the sparse
-sources of their ICML 2024 follow-up (arXiv:2402.05013); the formulas are
+Reproduces Shevchenko, Koegler, Hassani, Mondelli, ICML 2023 (arXiv:2212.13468), and in figures 7 and 8
+the sparse sources and denoising decoders of their ICML 2024 follow-up (arXiv:2402.05013); the formulas are
 numbered in docs/theory.md, and docs/api.md shows how to use them from Python. Modules, in the order
 data flows through the pipeline:
 
@@ -14,7 +14,10 @@ data flows through the pipeline:
 - datasets:      MNIST and CIFAR-10 as verified arrays
 - realdata:      preprocessing of real images, the designed encoder, the real-data batch source
 - train:         projected GD, weight-tied GD, the sample-based trainer over a batch source
-- sparse_source: the Bernoulli-Gaussian batch source and figure 7's decoder measurements
+- sparse_source: the Bernoulli-Gaussian batch source, figure 7's runs and decoder measurements
+- denoisers:     a piecewise-linear function of each coordinate and its exact least-squares fit
+- deep_decoder:  a decoder with one hidden nonlinear layer on sparse data (figure 7, depth)
+- real_denoiser: the pixel-domain denoiser after the linear decoder on real images (figure 8)
 - runs:          the run record: identity, paths, hidden units, save and load with checksums
 - experiment:    one checked training run of the pipeline
 - universality:  the Gaussian twin and the norm correction (figure 5)

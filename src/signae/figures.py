@@ -113,6 +113,21 @@ def sparse_runs(config: dict) -> list[RunSpec]:
     ]
 
 
+def deep_decoder_file(spec: RunSpec) -> str:
+    """The deep decoder fitted on a sparse run's encoder (figure 7): results/decoders/deep/<run>.json."""
+    return f"results/decoders/deep/{spec.stem.rsplit('/', 1)[1]}.json"
+
+
+def deep_decoder_files(config: dict) -> list[str]:
+    """Figure 7's deep decoders: every sparse run at the d of sparse.depth.d."""
+    return [deep_decoder_file(s) for s in sparse_runs(config) if s.d in config["sparse"]["depth"]["d"]]
+
+
+def real_denoiser_file(dataset: str) -> str:
+    """Figure 8: the pixel-domain denoiser after every unwhitened run of one data set."""
+    return f"results/decoders/real/{dataset}.json"
+
+
 UNTRAINED = "results/theory/untrained.csv"
 
 
@@ -239,11 +254,21 @@ FIGURES: dict[str, Figure] = {
         Figure(
             "fig7_sparse",
             7,
-            inputs=lambda c: {"runs": _paths(sparse_runs(c))},
+            inputs=lambda c: {"runs": _paths(sparse_runs(c)), "deep": deep_decoder_files(c)},
             table="signae.tables.sparse_table",
             plot="signae.plotting.plot_fig7",
             claims=(("signae.claims.sparse_claims", "sparse.claims"),),
             caption="workflow/report/fig7.rst",
+        ),
+        Figure(
+            "fig8_real_denoiser",
+            8,
+            inputs=lambda c: {"denoised": {ds: real_denoiser_file(ds) for ds in c["realdata"]["datasets"]}},
+            table="signae.tables.real_denoiser_table",
+            plot="signae.plotting.plot_fig8",
+            claims=(("signae.claims.real_denoiser_claims", None),),
+            caption="workflow/report/fig8.rst",
+            real_data=True,
         ),
     )
 }

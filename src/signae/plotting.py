@@ -304,12 +304,12 @@ def plot_fig6(table: pd.DataFrame, pdf_path, png_path) -> None:
 def plot_fig7(table: pd.DataFrame, pdf_path, png_path) -> None:
     """Sparse data. Top: loss vs r per sparsity p, with R*(r), the denoised prediction mmse_BG(p, v(r)) and
     the trained points (linear decoder by d; the two denoisers at the largest d). Bottom: the linear
-    decoder's relative gap to R*(r) against d, and the rows' axis alignment against d, one line per p."""
+    decoder's relative gap to R*(r) against d, the rows' axis alignment against d, one line per p, and
+    depth: the deep decoder's loss relative to the learned denoiser on the same samples, against r."""
     apply_style()
     ps = sorted(table.p.unique(), reverse=True)
-    fig, axes = plt.subplots(
-        2, max(len(ps), 2), figsize=(3.4 * max(len(ps), 2), 7.2), squeeze=False, layout="constrained"
-    )
+    cols = max(len(ps), 3)
+    fig, axes = plt.subplots(2, cols, figsize=(3.4 * cols, 7.2), squeeze=False, layout="constrained")
     trained = table[table.kind == "trained"].astype({"d": int})
     dims = sorted(trained.d.unique())
     shades = sns.color_palette("Blues", n_colors=len(dims) + 1)[1:]
@@ -359,7 +359,68 @@ def plot_fig7(table: pd.DataFrame, pdf_path, png_path) -> None:
     ax_ipr.set_ylabel("axis alignment d Σ b̄⁴")
     ax_ipr.set_title("learned rows, mean over r (3: random rotation)", fontsize=9)
     ax_ipr.legend(fontsize=6)
-    for ax in (*axes[1, 2:], *axes[0, len(ps) :]):
+    ax_deep = axes[1, 2]
+    deep = trained[trained.series == "deep"].copy()
+    if not deep.empty:
+        deep["gain"] = 100 * (deep.loss / deep.paired_learned - 1)
+        for i, p in enumerate(ps):
+            g = deep[deep.p == p].groupby("r").gain.mean()
+            if not g.empty:
+                ax_deep.plot(g.index, g.values, "s-", color=colors[i], ms=4, label=f"p={p:g}")
+        ax_deep.set_title(
+            f"one hidden layer vs the learned denoiser, d={', '.join(map(str, sorted(deep.d.unique())))}", fontsize=9
+        )
+        ax_deep.legend(fontsize=6)
+    ax_deep.axhline(0, color="black", lw=0.8)
+    ax_deep.set_xscale("log", base=2)
+    ax_deep.set_xlabel("r = n/d")
+    ax_deep.set_ylabel("deep decoder vs learned denoiser (%)")
+    for ax in (*axes[1, 3:], *axes[0, len(ps) :]):
         ax.axis("off")
     fig.suptitle("Sparse (Bernoulli-Gaussian) data: linear and denoising decoders")
+    _save(fig, pdf_path, png_path)
+
+
+def plot_fig8(table: pd.DataFrame, pdf_path, png_path) -> None:
+    """The pixel-domain denoiser on real images. Per data set: test loss against r, linear decoder and
+    denoised (mean over seeds, each seed as a faint point), and the fitted function phi (reconstructed
+    pixel value -> denoised pixel value) at every r, first seed."""
+    apply_style()
+    datasets = list(dict.fromkeys(table.dataset))
+    fig, axes = plt.subplots(
+        2, max(len(datasets), 1), figsize=(3.8 * max(len(datasets), 1), 6.6), squeeze=False, layout="constrained"
+    )
+    for j, dataset in enumerate(datasets):
+        sub = table[table.dataset == dataset]
+        ax = axes[0, j]
+        for series, marker, color, label in (
+            ("linear", "o", "tab:blue", "linear decoder"),
+            ("denoised", "s", "tab:green", "linear decoder + denoiser"),
+        ):
+            pts = sub[sub.series == series]
+            ax.plot(pts.r, pts.loss, marker, color=color, ms=3, alpha=0.3)
+            mean = pts.groupby("r").loss.mean()
+            ax.plot(mean.index, mean.values, marker + "-", color=color, ms=5, label=label)
+        ax.set_xscale("log", base=2)
+        ax.set_ylim(bottom=0)
+        ax.set_xlabel("r = n/d")
+        ax.set_title(dataset)
+        if j == 0:
+            ax.set_ylabel("test loss  E||x - x_hat||² / d")
+            ax.legend(fontsize=7)
+        ax = axes[1, j]
+        phi = sub[(sub.series == "phi") & (sub.seed == sub.seed.min())]
+        rates = sorted(phi.r.unique())
+        shades = sns.color_palette("Greens", n_colors=len(rates) + 1)[1:]
+        for k, r in enumerate(rates):
+            cur = phi[phi.r == r].sort_values("u")
+            ax.plot(cur.u, cur.value, color=shades[k], lw=1.5, label=f"r={r:.3g}")
+        lims = [float(phi.u.min()), float(phi.u.max())] if not phi.empty else [0, 1]
+        ax.plot(lims, lims, ":", color="gray", lw=1, label="identity")
+        ax.set_xlabel("linear reconstruction (pixel value)")
+        ax.set_title(f"{dataset}: fitted denoiser", fontsize=9)
+        if j == 0:
+            ax.set_ylabel("denoised pixel value")
+        ax.legend(fontsize=6)
+    fig.suptitle("Real images: a coordinate-wise denoiser after the linear decoder")
     _save(fig, pdf_path, png_path)

@@ -390,13 +390,17 @@ def reconstruction_table(images: dict, records: dict, runs: dict, preps: dict, c
     return pd.DataFrame(rows, columns=["dataset", "image", "r", "height", "width", "channels", "pixel", "value"])
 
 
-def sparse_table(runs) -> pd.DataFrame:
+def sparse_table(runs, deep=()) -> pd.DataFrame:
     """Figure 7: sparse (Bernoulli-Gaussian) data (docs/theory.md eq. (39)). Theory rows per p on a grid of r:
     R*(r) (the linear decoder's limit) and mmse_BG(p, v(r)) (the denoised prediction). One row per run and
     decoder: "linear" (predicted R*(r)), "eta" (the posterior-mean denoiser) and "learned" (the learned
     coordinate-wise denoiser), both predicted mmse_BG(p, v(r)); ``calibrated`` is mmse_BG(p, v) at the noise
     variance v measured for that encoder. The linear rows also carry the rows' axis alignment
-    (signae.evaluate.axis_alignment) and the exact risk of the axis-aligned encoder where n <= d."""
+    (signae.evaluate.axis_alignment) and the exact risk of the axis-aligned encoder where n <= d.
+
+    ``deep``: the deep decoders (signae.deep_decoder, eq. (42)), one "deep" row each, with the linear
+    decoder's and the learned denoiser's losses on the same test samples (``paired_linear``,
+    ``paired_learned``): depth's gain is loss / paired_learned - 1."""
     rows, metas = [], []
     for path in runs:
         meta, arrays = load(path)
@@ -424,6 +428,22 @@ def sparse_table(runs) -> pd.DataFrame:
                     "calibrated": meta["calibrated_denoised"],
                 }
             )
+    for path in deep:
+        rec = json.loads(Path(path).read_text())
+        rows.append(
+            {
+                "kind": "trained",
+                "p": rec["sparsity"],
+                "r": rec["r"],
+                "d": rec["d"],
+                "seed": rec["seed"],
+                "series": "deep",
+                "loss": rec["loss_deep"],
+                "predicted": sparse.denoised_prediction(rec["sparsity"], rec["r"]),
+                "paired_linear": rec["loss_linear"],
+                "paired_learned": rec["loss_learned_denoiser"],
+            }
+        )
     rates = sorted({m["r"] for m in metas})
     grid = theory_grid([rates[0] / 2, *rates, rates[-1] * 2], points=60) if metas else []  # curves beyond the points
     for p in sorted({m["sparsity"] for m in metas}, reverse=True):
@@ -439,4 +459,28 @@ def sparse_table(runs) -> pd.DataFrame:
                 }
             )
     df = pd.DataFrame(rows)
+    return df.astype({"d": "Int64", "seed": "Int64"})
+
+
+def real_denoiser_table(denoised: dict) -> pd.DataFrame:
+    """Figure 8: the pixel-domain denoiser after the linear decoder on real images (docs/theory.md eq. (43)).
+    ``denoised``: {dataset: the rule real_denoiser's JSON}. One row per run and decoder ("linear",
+    "denoised") with the test loss (``loss``) and the training loss (``train_loss``), and the fitted
+    function as rows of series "phi" (pixel value ``u`` -> ``value``), for every run."""
+    rows = []
+    for dataset, path in denoised.items():
+        for rec in json.loads(Path(path).read_text())["runs"]:
+            common = {"dataset": dataset, "r": rec["r"], "d": rec["d"], "seed": rec["seed"]}
+            for series in ("linear", "denoised"):
+                rows.append(
+                    {
+                        **common,
+                        "series": series,
+                        "loss": rec[f"loss_{series}"],
+                        "train_loss": rec[f"train_loss_{series}"],
+                    }
+                )
+            curve = zip(rec["phi_u"], rec["phi"], strict=True)
+            rows += [{**common, "series": "phi", "u": u, "value": v} for u, v in curve]
+    df = pd.DataFrame(rows, columns=["dataset", "r", "d", "seed", "series", "loss", "train_loss", "u", "value"])
     return df.astype({"d": "Int64", "seed": "Int64"})

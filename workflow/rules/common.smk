@@ -161,6 +161,18 @@ def sparse_runtime(wildcards, attempt):
     return res.train_runtime_min(d, hidden_units(float(wildcards.r), d), t["batch"], t["steps"], RATE_FLOPS, attempt)
 
 
+def deep_settings():
+    """The deep decoder's settings: sparse.depth with the sample sizes of the sparse runs."""
+    t, depth = config["sparse"]["trainer"], config["sparse"]["depth"]
+    keep = ("fit_samples_per_unit", "test_samples_per_unit")
+    return {**{k: t[k] for k in keep}, **{k: v for k, v in depth.items() if k != "d"}}
+
+
+def deep_runtime(wildcards, attempt):
+    d, dp = int(wildcards.d), config["sparse"]["depth"]
+    return res.train_runtime_min(d, d, dp["batch"], dp["steps"], RATE_FLOPS, attempt)
+
+
 def _real_size(wildcards):
     rd = config["realdata"]
     pixels = res.real_pixels(wildcards.dataset, rd["cifar10_grayscale"])

@@ -1,16 +1,16 @@
 """Rule train_sparse: one run on the Bernoulli-Gaussian source -> weights (.npz) and metadata (.json) with
-the linear and denoised losses (signae.experiment.run_sparse, signae.sparse). Runs on its own too:
+the linear and denoised losses (signae.sparse_source.run_sparse, signae.sparse). Runs on its own too:
 python workflow/scripts/train_sparse.py results/runs/sparse/sample/p0.1_d256_r0.5_seed0 [config.yaml ...]."""
 
 import sys
 
-from signae import experiment, provenance, runs
+from signae import provenance, runs, sparse_source
 from signae.device import set_threads
 
 
 def main(spec: runs.RunSpec, settings: dict, device: str, threads: int, deterministic: bool) -> None:
     set_threads(threads, deterministic)
-    result, meta = experiment.run_sparse(spec, settings, device)
+    result, meta = sparse_source.run_sparse(spec, settings, device)
     meta["rule"] = "train_sparse"
     runs.save(result, meta, spec.npz, spec.json)
     print(
