@@ -30,7 +30,7 @@ def _two_threads():
     yield
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def repo_root() -> pathlib.Path:
     return ROOT
 

@@ -131,6 +131,14 @@ def test_pixel_denoiser_on_real_mnist_recovers_the_run_and_lowers_the_loss(tmp_p
     B = (V.double() @ torch.as_tensor(prep.encoder_basis).T).float()  # (n, d): sign(B x) = sign(V z)
     res = real_denoiser.fit(prep, A.float().numpy(), B.numpy(), knots=129)
     assert res["loss_linear"] == pytest.approx(linear, rel=1e-5)
+    assert res["trivial"] == pytest.approx(float(np.mean(prep.x_test.astype(np.float64) ** 2)), rel=1e-9)
+    real_denoiser.check(res, "a run", linear)  # nothing to stop
+    with pytest.raises(real_denoiser.FitFailed, match="belongs to other data"):
+        real_denoiser.check(res, "a run", linear * 1.01)
+    with pytest.raises(real_denoiser.FitFailed, match=r"realdata\.denoiser\.knots"):
+        real_denoiser.check({**res, "loss_denoised": float("nan")}, "a run", linear)
+    with pytest.raises(real_denoiser.FitFailed, match="train_real"):
+        real_denoiser.check({**res, "train_loss_linear": 2 * res["train_trivial"]}, "a run", linear)
     assert res["loss_denoised"] < 0.9 * res["loss_linear"]
     assert res["train_loss_denoised"] < res["train_loss_linear"]
     u, phi = np.array(res["phi_u"]), np.array(res["phi"])

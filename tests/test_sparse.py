@@ -279,7 +279,13 @@ def test_deep_decoder_starts_at_the_learned_denoiser_and_improves_on_it():
         "knots": 129,
     }
     res, curve = deep_decoder.fit(B, p, settings, seed=0)
-    assert res["loss_deep_start"] == pytest.approx(res["loss_learned_denoiser"], rel=5e-3)
-    assert res["loss_deep"] < res["loss_learned_denoiser"] < res["loss_linear"]
-    assert res["loss_linear"] == pytest.approx(theory.optimal_risk(0.5), rel=0.06)
+    assert res["paired_loss_deep_start"] == pytest.approx(res["paired_loss_learned_denoiser"], rel=1e-3)
+    assert res["loss_deep"] < res["paired_loss_learned_denoiser"] < res["paired_loss_linear"]
+    assert res["paired_loss_linear"] == pytest.approx(theory.optimal_risk(0.5), rel=0.06)
+    deep_decoder.check(res, "a run")  # nothing to stop
+    for key, fix in (("loss_deep", "sparse.depth.lr"), ("paired_loss_linear", "train_sparse")):
+        with pytest.raises(deep_decoder.FitFailed, match=fix):
+            deep_decoder.check({**res, key: float("nan")}, "a run")
+    with pytest.raises(deep_decoder.FitFailed, match="trivial risk"):
+        deep_decoder.check({**res, "loss_deep": 1.2}, "a run")
     assert curve[0][0] == 0 and curve[-1][0] == settings["steps"] - 1

@@ -83,6 +83,17 @@ def _number_like(text: str) -> bool:
     return True
 
 
+def deep_decoder_settings(config: dict) -> dict:
+    """The settings of figure 7's deep decoder (signae.deep_decoder): sparse.depth (less its d) with the
+    sample sizes of figure 7's runs (sparse.trainer)."""
+    t, depth = config["sparse"]["trainer"], config["sparse"]["depth"]
+    return {
+        "fit_samples_per_unit": t["fit_samples_per_unit"],
+        "test_samples_per_unit": t["test_samples_per_unit"],
+        **{k: v for k, v in depth.items() if k != "d"},
+    }
+
+
 def load_config(overlays=(), root: str | Path = ".") -> dict:
     """config/config.yaml, then each overlay file in order, validated against the schema."""
     import jsonschema

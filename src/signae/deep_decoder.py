@@ -17,11 +17,12 @@ linear layers.)
 from __future__ import annotations
 
 import copy
+import math
 import time
 
 import torch
 
-from .denoisers import PiecewiseLinear
+from .denoisers import FitFailed, PiecewiseLinear
 from .sparse_source import SparseSource
 
 
@@ -31,8 +32,9 @@ class DeepDecoder(torch.nn.Module):
     def __init__(self, A: torch.Tensor, alpha: float, phi: torch.nn.Module):
         super().__init__()
         d, n = A.shape
-        self.first = torch.nn.Linear(n, d)  # W1 (d, n), b1 (d,)
-        self.second = torch.nn.Linear(d, d)  # W2 (d, d), b2 (d,)
+        kw = {"device": A.device, "dtype": A.dtype}
+        self.first = torch.nn.Linear(n, d, **kw)  # W1 (d, n), b1 (d,)
+        self.second = torch.nn.Linear(d, d, **kw)  # W2 (d, d), b2 (d,)
         self.phi = phi
         with torch.no_grad():
             self.first.weight.copy_(A / alpha)
@@ -50,11 +52,13 @@ def fit(
     """Train the deep decoder of encoder B (n, d) on Bernoulli-Gaussian samples of sparsity p (docs/theory.md
     eq. (42)).
 
-    settings: fit_samples_per_unit, test_samples_per_unit (as figure 7's runs), steps, batch, lr, knots.
-    Returns (losses, curve). losses: loss_linear, loss_learned_denoiser, loss_deep_start (the
-    piecewise-linear copy of the learned denoiser that the deep decoder starts from), loss_deep, all on
-    the same ``test_samples_per_unit * n`` fresh test samples, and alpha, noise_variance, wall_time_s.
-    curve: [(step, batch loss)] every tenth step and the last.
+    settings (signae.config.deep_decoder_settings): fit_samples_per_unit, test_samples_per_unit (as figure
+    7's runs), steps, batch, lr, knots. The linear decoder and the learned denoiser are refitted here, on
+    fresh samples of their own (the run's own are on others), so that all four decoders are judged on the same
+    ``test_samples_per_unit * n`` test samples. Returns (losses, curve). losses: paired_loss_linear,
+    paired_loss_learned_denoiser, paired_loss_deep_start (the piecewise-linear copy of that denoiser the
+    deep decoder starts from), loss_deep; paired_alpha, paired_noise_variance (the refit's calibration),
+    wall_time_s. curve: [(step, batch loss)] every tenth step and the last.
     """
     n, d = B.shape
     start = time.perf_counter()
@@ -100,11 +104,30 @@ def fit(
             sse["deep"] += float((X - model(F)).double().square().sum())
     per = {k: s / (source.test_samples * d) for k, s in sse.items()}
     return {
-        "loss_linear": per["linear"],
-        "loss_learned_denoiser": per["learned"],
-        "loss_deep_start": per["deep_start"],
+        "paired_loss_linear": per["linear"],
+        "paired_loss_learned_denoiser": per["learned"],
+        "paired_loss_deep_start": per["deep_start"],
         "loss_deep": per["deep"],
-        "alpha": alpha,
-        "noise_variance": v,
+        "paired_alpha": alpha,
+        "paired_noise_variance": v,
         "wall_time_s": time.perf_counter() - start,
     }, curve
+
+
+def check(losses: dict, run: str) -> None:
+    """Stop, naming the fix, when a loss cannot be right: not finite, or not below the trivial risk 1
+    (Sigma = I: the loss of predicting 0). Nothing is saved then."""
+    fixes = {
+        "paired_loss_linear": f"the encoder of {run} is at fault: rerun it (snakemake --forcerun train_sparse {run})",
+        "paired_loss_learned_denoiser": f"the encoder of {run} is at fault: rerun it (snakemake --forcerun "
+        f"train_sparse {run})",
+        "paired_loss_deep_start": "the activation's knots do not match the denoiser: raise sparse.depth.knots",
+        "loss_deep": "the deep decoder's training diverged: lower sparse.depth.lr",
+    }
+    for key, fix in fixes.items():
+        value = losses[key]
+        if not (math.isfinite(value) and 0 <= value < 1.0):
+            raise FitFailed(
+                f"deep decoder on {run}: {key} = {value:.6g} is not in [0, 1) (1 is the trivial risk); nothing "
+                f"was saved. {fix}"
+            )

@@ -13,6 +13,10 @@ from __future__ import annotations
 import torch
 
 
+class FitFailed(RuntimeError):
+    """A fitted decoder whose loss cannot be right (not finite, not below the trivial risk); nothing is saved."""
+
+
 class PiecewiseLinear(torch.nn.Module):
     """u -> u + g(clip(u, lo, hi)), elementwise, any shape. ``g`` (K,) holds g's values at the knots and is
     the only parameter (docs/theory.md eq. (42))."""

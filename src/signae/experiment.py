@@ -37,7 +37,7 @@ def _keys(spec: RunSpec) -> str:
     return "real" if spec.real else "sparse" if spec.sparsity is not None else spec.trainer
 
 
-def _provenance(res: train.TrainResult, dev) -> dict:
+def run_provenance(res: train.TrainResult, dev) -> dict:
     """The part of every run's metadata that says what produced it: wall time, versions, device, time."""
     return {
         "wall_time_s": res.wall_time_s,
@@ -67,7 +67,7 @@ def check_result(result: train.TrainResult, spec: RunSpec, trivial: float) -> No
         )
 
 
-def _diverged(spec: RunSpec, err: Exception) -> TrainingDiverged:
+def diverged_error(spec: RunSpec, err: Exception) -> TrainingDiverged:
     """A linear-algebra failure inside a trainer (a singular or non-finite Gram matrix) is a diverged run."""
     keys = STEP_KEYS[_keys(spec)]
     return TrainingDiverged(
@@ -118,7 +118,7 @@ def run(
                 estimator=s.get("estimator", "tanh"),
             )
     except torch.linalg.LinAlgError as err:
-        raise _diverged(spec, err) from err
+        raise diverged_error(spec, err) from err
     check_result(res, spec, trivial=float(lam.sum()) / d)
     predicted = theory.optimal_risk(n / d) if Sigma is None else theory.water_filling(lam, n).risk
     meta = {
@@ -134,7 +134,7 @@ def run(
         "final_loss": res.final_loss,
         "predicted_loss": predicted,
         "extra": res.extra,
-        **_provenance(res, dev),
+        **run_provenance(res, dev),
     }
     return res, meta
 
@@ -162,7 +162,7 @@ def run_real(
             estimator=settings.get("estimator", "tanh"),
         )
     except torch.linalg.LinAlgError as err:
-        raise _diverged(spec, err) from err
+        raise diverged_error(spec, err) from err
     trivial = float(np.mean(np.sum(prep.x_test.astype(np.float64) ** 2, axis=1))) / d
     check_result(res, spec, trivial)
     predicted = realdata.prediction(spec.variant, prep.eigenvalues, n)
@@ -180,6 +180,6 @@ def run_real(
         "final_loss": res.final_loss,
         "train_loss": res.extra["train_loss"],
         "predicted_loss": predicted,
-        **_provenance(res, dev),
+        **run_provenance(res, dev),
     }
     return res, meta

@@ -20,7 +20,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .runs import SPARSE, RunSpec
+from .runs import SPARSE, RunSpec, deep_decoder_file, real_denoiser_file
 
 # --- runs and files of each figure, from the config --------------------------------------------------
 
@@ -113,19 +113,20 @@ def sparse_runs(config: dict) -> list[RunSpec]:
     ]
 
 
-def deep_decoder_file(spec: RunSpec) -> str:
-    """The deep decoder fitted on a sparse run's encoder (figure 7): results/decoders/deep/<run>.json."""
-    return f"results/decoders/deep/{spec.stem.rsplit('/', 1)[1]}.json"
-
-
 def deep_decoder_files(config: dict) -> list[str]:
     """Figure 7's deep decoders: every sparse run at the d of sparse.depth.d."""
     return [deep_decoder_file(s) for s in sparse_runs(config) if s.d in config["sparse"]["depth"]["d"]]
 
 
-def real_denoiser_file(dataset: str) -> str:
-    """Figure 8: the pixel-domain denoiser after every unwhitened run of one data set."""
-    return f"results/decoders/real/{dataset}.json"
+def real_denoiser_files(config: dict) -> dict[str, str]:
+    """Figure 8's inputs: {dataset: its denoiser JSON}; none unless the unwhitened variant is configured."""
+    rd = config["realdata"]
+    return {ds: real_denoiser_file(ds) for ds in rd["datasets"]} if "unwhitened" in rd["variants"] else {}
+
+
+def decoder_files(config: dict) -> list[str]:
+    """Every decoder fitted on trained encoders that the configured figures read (figures 7 and 8)."""
+    return deep_decoder_files(config) + list(real_denoiser_files(config).values())
 
 
 UNTRAINED = "results/theory/untrained.csv"
@@ -153,6 +154,7 @@ class Figure:
     claims:    ((dotted name of a claims function, config path of its tolerances or None), ...)
     caption:   the caption file, relative to the repository root
     real_data: needs MNIST / CIFAR-10 (skipped when realdata.datasets is empty)
+    enabled:   config -> whether the config can draw it at all (figure 8 needs the unwhitened variant)
     """
 
     stem: str
@@ -164,6 +166,7 @@ class Figure:
     params: Callable[[dict], dict] = field(default=lambda config: {})
     claims: tuple = ()
     real_data: bool = False
+    enabled: Callable[[dict], bool] = field(default=lambda config: True)
 
 
 def _paths(specs: list[RunSpec]) -> list[str]:
@@ -263,20 +266,24 @@ FIGURES: dict[str, Figure] = {
         Figure(
             "fig8_real_denoiser",
             8,
-            inputs=lambda c: {"denoised": {ds: real_denoiser_file(ds) for ds in c["realdata"]["datasets"]}},
+            inputs=lambda c: {"denoised": real_denoiser_files(c)},
             table="signae.tables.real_denoiser_table",
             plot="signae.plotting.plot_fig8",
             claims=(("signae.claims.real_denoiser_claims", None),),
             caption="workflow/report/fig8.rst",
             real_data=True,
+            enabled=lambda c: "unwhitened" in c["realdata"]["variants"],
         ),
     )
 }
 
 
 def configured(config: dict) -> list[Figure]:
-    """The figures this config draws: all, less the real-data ones when realdata.datasets is empty."""
-    return [fig for fig in FIGURES.values() if not fig.real_data or config["realdata"]["datasets"]]
+    """The figures this config draws: all, less the real-data ones when realdata.datasets is empty and those
+    whose ``enabled`` says no."""
+    return [
+        fig for fig in FIGURES.values() if (not fig.real_data or config["realdata"]["datasets"]) and fig.enabled(config)
+    ]
 
 
 def resolve(dotted: str) -> Callable:

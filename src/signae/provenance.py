@@ -220,6 +220,7 @@ def write_json(path: str | Path, obj: dict) -> None:
         text = json.dumps(obj, indent=2, sort_keys=True, default=str, allow_nan=False) + "\n"
     except ValueError as err:
         raise ValueError(f"refusing to write {path}: it would hold a non-finite number ({err})") from err
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     os.replace(tmp, path)

@@ -20,6 +20,8 @@ STAGES = (
     ("train/power_law/", "figure 4 (general covariance)"),
     ("train/levels/", "figure 4 (general covariance)"),
     ("train/sparse/", "figure 7 (sparse data)"),
+    ("decoders/deep/", "figure 7 (depth: the deep decoder)"),
+    ("decoders/real/", "figure 8 (denoiser on real images)"),
     ("data/", "figures 5-6 (data, preprocessing)"),
     ("real/", "figures 5-6 (training, designed encoder, Gaussian twin)"),
     ("fig", "tables and plots"),

@@ -142,6 +142,16 @@ class RunSpec:
         raise ValueError(f"{stem} is not the path of a run (results/runs/... or results/real/...)")
 
 
+def deep_decoder_file(spec: RunSpec) -> str:
+    """The deep decoder fitted on a sparse run's encoder (figure 7): results/decoders/deep/<run>.json."""
+    return f"results/decoders/deep/{spec.stem.rsplit('/', 1)[1]}.json"
+
+
+def real_denoiser_file(dataset: str) -> str:
+    """Figure 8: the pixel-domain denoiser after every unwhitened run of one data set."""
+    return f"results/decoders/real/{dataset}.json"
+
+
 def save(result, meta: dict, npz_path: str | Path, json_path: str | Path) -> None:
     """Weights and curve as .npz, metadata as .json with the .npz's SHA-256.
 

@@ -11,7 +11,7 @@ import torch
 
 from . import sparse, theory, train
 from .device import resolve_device
-from .experiment import TrainingDiverged, _diverged, _provenance, check_result
+from .experiment import TrainingDiverged, check_result, diverged_error, run_provenance
 from .runs import RunSpec
 from .train import SampledSource, fit_decoder
 
@@ -126,7 +126,7 @@ def run_sparse(spec: RunSpec, settings: dict, device: str = "auto") -> tuple[tra
             estimator=s.get("estimator", "tanh"),
         )
     except torch.linalg.LinAlgError as err:
-        raise _diverged(spec, err) from err
+        raise diverged_error(spec, err) from err
     check_result(res, spec, trivial=1.0)
     for key in ("loss_eta", "loss_learned_denoiser"):
         if not 0 <= res.extra[key] < 1.0:
@@ -154,6 +154,6 @@ def run_sparse(spec: RunSpec, settings: dict, device: str = "auto") -> tuple[tra
         "calibrated_denoised": sparse.mmse(p, res.extra["noise_variance"]),
         "sign_convention": "sign(0) = +1",
         "extra": res.extra,
-        **_provenance(res, dev),
+        **run_provenance(res, dev),
     }
     return res, meta

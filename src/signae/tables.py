@@ -440,8 +440,8 @@ def sparse_table(runs, deep=()) -> pd.DataFrame:
                 "series": "deep",
                 "loss": rec["loss_deep"],
                 "predicted": sparse.denoised_prediction(rec["sparsity"], rec["r"]),
-                "paired_linear": rec["loss_linear"],
-                "paired_learned": rec["loss_learned_denoiser"],
+                "paired_linear": rec["paired_loss_linear"],
+                "paired_learned": rec["paired_loss_learned_denoiser"],
             }
         )
     rates = sorted({m["r"] for m in metas})

@@ -10,6 +10,7 @@ from signae import provenance
 from signae import resources as res
 from signae.codedeps import code_inputs, module_inputs
 from signae.datasets import source_files
+from signae.config import deep_decoder_settings
 from signae.runs import GAUSSIAN_SOURCES, REAL_SOURCES, TRAINERS, VARIANTS, hidden_units, integer_units
 
 FIGURES = registry.configured(config)
@@ -71,6 +72,19 @@ def check_integer_units():
 
 
 check_integer_units()
+
+
+def check_depth_dims():
+    """Fail at parse time when sparse.depth.d names a d that figure 7 does not train (no deep decoder would run)."""
+    extra = sorted(set(config["sparse"]["depth"]["d"]) - set(config["sparse"]["d"]))
+    if extra:
+        raise ValueError(
+            f"config error: sparse.depth.d contains {extra}, which sparse.d = {config['sparse']['d']} does not "
+            "train; use d values of sparse.d (or [] for no deep decoder)"
+        )
+
+
+check_depth_dims()
 
 
 def check_device():
@@ -159,13 +173,6 @@ def sparse_mem_mb(wildcards, attempt):
 def sparse_runtime(wildcards, attempt):
     d, t = int(wildcards.d), config["sparse"]["trainer"]
     return res.train_runtime_min(d, hidden_units(float(wildcards.r), d), t["batch"], t["steps"], RATE_FLOPS, attempt)
-
-
-def deep_settings():
-    """The deep decoder's settings: sparse.depth with the sample sizes of the sparse runs."""
-    t, depth = config["sparse"]["trainer"], config["sparse"]["depth"]
-    keep = ("fit_samples_per_unit", "test_samples_per_unit")
-    return {**{k: t[k] for k in keep}, **{k: v for k, v in depth.items() if k != "d"}}
 
 
 def deep_runtime(wildcards, attempt):

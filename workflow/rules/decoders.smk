@@ -24,7 +24,7 @@ rule deep_decoder:
         runtime=deep_runtime,
         gpu=1 if USES_GPU else 0,
     params:
-        settings=deep_settings(),
+        settings=deep_decoder_settings(config),
         device=config["device"],
         deterministic=config["deterministic"],
     script:
@@ -54,5 +54,6 @@ rule real_denoiser:
         runtime=real_runtime,
     params:
         knots=config["realdata"]["denoiser"]["knots"],
+        seed=config["seed"],
     script:
         "../scripts/real_denoiser.py"

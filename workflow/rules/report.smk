@@ -41,6 +41,7 @@ rule manifest:
             for ds, v in registry.real_pairs(config)
             for name in ("designed.csv", "gaussian_twin.csv", "norms.json")
         ],
+        decoders=registry.decoder_files(config),  # figures 7 and 8's decoders fitted on trained encoders
         claims="results/claims.csv",
     output:
         "results/MANIFEST.sha256",

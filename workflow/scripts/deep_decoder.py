@@ -3,12 +3,11 @@
 the same samples. Runs on its own too:
 python workflow/scripts/deep_decoder.py results/runs/sparse/sample/p0.1_d128_r0.5_seed0 [config.yaml ...]."""
 
-import math
 import sys
 
 import torch
 
-from signae import deep_decoder, figures, provenance, runs
+from signae import deep_decoder, provenance, runs
 from signae.device import resolve_device, set_threads
 
 
@@ -18,16 +17,11 @@ def main(spec: runs.RunSpec, settings: dict, device: str, threads: int, determin
     meta, arrays = runs.load(spec.json)  # checks the weights' SHA-256
     B = torch.as_tensor(arrays["B"], dtype=torch.float32, device=dev)  # (n, d) unit rows
     losses, curve = deep_decoder.fit(B, meta["sparsity"], settings, seed=spec.seed)
-    for key in ("loss_linear", "loss_learned_denoiser", "loss_deep_start", "loss_deep"):
-        if not (math.isfinite(losses[key]) and 0 <= losses[key] < 1.0):
-            raise RuntimeError(
-                f"deep decoder on {spec.json}: {key} = {losses[key]:.6g} is not in [0, 1) (the trivial risk); "
-                f"nothing was saved. Lower sparse.depth.lr in the config"
-            )
-    out = figures.deep_decoder_file(spec)
+    deep_decoder.check(losses, spec.json)
     provenance.write_json(
-        out,
+        runs.deep_decoder_file(spec),
         {
+            "rule": "deep_decoder",
             "run": spec.json,
             "run_weights_sha256": meta["weights_sha256"],
             "sparsity": meta["sparsity"],
@@ -44,9 +38,9 @@ def main(spec: runs.RunSpec, settings: dict, device: str, threads: int, determin
         },
     )
     print(
-        f"deep decoder p={meta['sparsity']:g}, d={meta['d']}, r={meta['r']:g}: linear {losses['loss_linear']:.5f}, "
-        f"learned denoiser {losses['loss_learned_denoiser']:.5f}, deep {losses['loss_deep']:.5f} "
-        f"in {losses['wall_time_s']:.1f} s"
+        f"deep decoder p={meta['sparsity']:g}, d={meta['d']}, r={meta['r']:g} (same test samples): linear "
+        f"{losses['paired_loss_linear']:.5f}, learned denoiser {losses['paired_loss_learned_denoiser']:.5f}, deep "
+        f"{losses['loss_deep']:.5f} in {losses['wall_time_s']:.1f} s"
     )
 
 
@@ -57,13 +51,13 @@ if __name__ == "__main__":
             p = sm.params
             main(runs.RunSpec.from_stem(sm.input.json), p.settings, p.device, sm.threads, p.deterministic)
     else:
-        from signae.config import load_config
+        from signae.config import deep_decoder_settings, load_config
 
         c = load_config(sys.argv[2:])
-        t, depth = c["sparse"]["trainer"], c["sparse"]["depth"]
-        settings = {
-            "fit_samples_per_unit": t["fit_samples_per_unit"],
-            "test_samples_per_unit": t["test_samples_per_unit"],
-        }
-        settings.update({k: v for k, v in depth.items() if k != "d"})
-        main(runs.RunSpec.from_stem(sys.argv[1]), settings, c["device"], c["threads"], c["deterministic"])
+        main(
+            runs.RunSpec.from_stem(sys.argv[1]),
+            deep_decoder_settings(c),
+            c["device"],
+            c["threads"],
+            c["deterministic"],
+        )
