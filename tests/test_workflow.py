@@ -293,9 +293,12 @@ def test_interrupted_run_resumes_without_recomputing_finished_results(gaussian_q
     cfg = ("--configfile", "config/quick.yaml", str(_gaussian_only(wf)))
     finished = "results/runs/isotropic/pgd/d64_r0.25_seed0.json"
     stamp = (wf / finished).stat().st_mtime_ns
-    # work left to do: the sparse runs, everything built on them and the logs (the kill below waits for them)
-    for path in ("results/runs/sparse", "results/decoders", "logs"):
+    # work left to do: the sparse runs and everything built on them (Snakemake does not remake a missing
+    # input of an output that is up to date), and the logs (the kill below waits for new ones)
+    for path in ("results/runs/sparse", "results/decoders", "figures", "results/report", "logs"):
         shutil.rmtree(wf / path)
+    for path in ("results/claims.csv", "results/MANIFEST.sha256"):
+        (wf / path).unlink()
 
     # Start the whole run and kill it, like a power cut, once another training job is under way.
     proc = subprocess.Popen(
