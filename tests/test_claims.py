@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from signae import claims
+from signae.tables import REFINED
 
 CONFIG = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml").read_text())
 TOL = CONFIG["claims"]
@@ -550,6 +551,63 @@ def test_universality_twin_claim():
     row = only(claims.universality_claims(table(0.3 * (1 + 0.5 * REAL_TOL["twin"])), REAL_TOL))
     assert row["gap"] == pytest.approx(0.5 * REAL_TOL["twin"]) and row["holds"] is True
     assert only(claims.universality_claims(table(0.3 * (1 + 1.05 * REAL_TOL["twin"])), REAL_TOL))["holds"] is False
+
+
+def test_universality_twin_samples_claim_and_the_refined_series_name():
+    def table(loss, pred=0.3):
+        row = {"dataset": "cifar10", "variant": "unwhitened", "d": 1024, "seed": 0, "kind": "twin", "r": 0.5}
+        series = "Gaussian twin samples, sample-based training"
+        return pd.DataFrame([{**row, "series": series, "loss": loss, "predicted": pred}])
+
+    row = only(claims.universality_claims(table(0.3 * (1 + 0.5 * REAL_TOL["twin_samples"])), REAL_TOL))
+    assert "sample-based trainer reaches" in row["claim"] and row["holds"] is True
+    assert (
+        only(claims.universality_claims(table(0.3 * (1 + 1.05 * REAL_TOL["twin_samples"])), REAL_TOL))["holds"] is False
+    )
+    refined = universality_table(0.25, 0.3, 0.3, designed=0.31).replace({"series": {"sample": REFINED}})
+    assert "refined from the designed encoder" in designed_row(claims.universality_claims(refined, REAL_TOL))["claim"]
+
+
+# --- figure 9: structure_claims ---------------------------------------------------------------------
+
+
+def structure_table(gap_images, gap_shuffled, pred=0.32):
+    rows = []
+    for data, gap in (("images", gap_images), ("shuffled", gap_shuffled)):
+        for seed in (0, 1):
+            rows.append(
+                {
+                    "dataset": "mnist",
+                    "kind": "encoder",
+                    "data": data,
+                    "encoder": "trained",
+                    "r": 0.1255,
+                    "seed": seed,
+                    "loss": pred * (1 + gap),
+                    "predicted": pred,
+                }
+            )
+        rows.append(
+            {
+                "dataset": "mnist",
+                "kind": "encoder",
+                "data": data,
+                "encoder": "designed",
+                "r": 0.1255,
+                "seed": 0,
+                "loss": pred,
+                "predicted": pred,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_structure_claims_hold_when_the_shuffle_removes_the_gain_and_fail_otherwise():
+    beats, removed = claims.structure_claims(structure_table(-0.15, -0.02))
+    assert beats["holds"] is True and beats["gap"] == pytest.approx(-0.15) and beats["figure"] == 9
+    assert removed["holds"] is True and removed["gap"] == pytest.approx(0.13)
+    beats, removed = claims.structure_claims(structure_table(0.03, -0.05))
+    assert beats["holds"] is False and removed["holds"] is False
 
 
 # --- figure 6: reconstruction_claims ----------------------------------------------------------------

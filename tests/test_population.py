@@ -78,6 +78,25 @@ def test_whitened_parametrisation_gives_the_same_risk():
     assert float(population.whitened_encoder_risk(V, root)) == pytest.approx(direct, abs=1e-12)
 
 
+def test_spectral_encoder_risk_is_the_encoder_risk_on_the_kept_directions():
+    # eq. (6) with eq. (17) on diag(lambda): V acts on the first k whitened coordinates only
+    d, k, n = 30, 22, 15
+    lam = np.sort(np.random.default_rng(4).exponential(size=d))[::-1].copy()
+    V = torch.randn(n, k, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    B = torch.zeros(n, d, dtype=torch.float64)
+    B[:, :k] = V / torch.as_tensor(np.sqrt(lam[:k]))
+    direct = float(population.encoder_risk(B, torch.as_tensor(np.diag(lam))))
+    assert float(population.spectral_encoder_risk(V, torch.as_tensor(lam))) == pytest.approx(direct, abs=1e-12)
+    # and against Monte Carlo: the least-squares decoder on samples of N(0, diag(lambda))
+    X = torch.randn(400_000, d, generator=torch.Generator().manual_seed(3), dtype=torch.float64) * torch.as_tensor(
+        np.sqrt(lam)
+    )
+    S = torch.sign(X @ B.T)
+    A = torch.linalg.lstsq(S, X).solution.T
+    mc = float(((X - S @ A.T) ** 2).sum(1).mean()) / d
+    assert float(population.spectral_encoder_risk(V, torch.as_tensor(lam))) == pytest.approx(mc, rel=5e-3)
+
+
 def test_autograd_gradient_matches_finite_differences():
     d, n = 10, 14
     _, B = _random_problem(d, n, seed=5)

@@ -55,6 +55,24 @@ def test_test_split_is_never_used_for_fitting(images):
     assert not np.array_equal(a.x_test, b.x_test)
 
 
+def test_validation_split_is_held_out_before_fitting(images):
+    train, test = images
+    a = realdata.preprocess(train, test, "unwhitened", floor=1e-3, validation=500)
+    other = train.copy()
+    other[-500:] = np.random.default_rng(6).integers(0, 256, other[-500:].shape)
+    b = realdata.preprocess(other, test, "unwhitened", floor=1e-3, validation=500)
+    assert a.info["train"] == 2500 and a.info["validation"] == 500 and a.x_val.shape == (500, 99)
+    assert np.array_equal(a.x_train, b.x_train) and np.array_equal(a.eigenvalues, b.eigenvalues)
+    assert not np.array_equal(a.x_val, b.x_val)
+    full = realdata.preprocess(train[:2500], test, "unwhitened", floor=1e-3)  # the same fit without the held-out rows
+    assert np.array_equal(full.x_train, a.x_train)
+    back = a.x_val.astype(np.float64) @ a.pixel_map + a.pixel_mean  # the training fit applied to the held-out rows
+    assert np.abs(back - train[-500:].reshape(500, -1) / 255).max() < 1e-5
+    assert np.allclose(a.z_val, a.x_val.astype(np.float64) @ a.encoder_basis, atol=1e-4)
+    with pytest.raises(ValueError, match="validation_samples"):
+        realdata.preprocess(train, test, "unwhitened", floor=1e-3, validation=2950)
+
+
 def test_pixel_map_inverts_the_preprocessing_on_kept_pixels(images):
     train, test = images
     prep = realdata.preprocess(train, test, "unwhitened", floor=1e-3)

@@ -205,7 +205,8 @@ def old_common(config, has_nvidia_smi):
         pixels = {"mnist": 784, "cifar10": 1024 if config["realdata"]["cifar10_grayscale"] else 3072}[wildcards.dataset]
         n = max(config["realdata"]["r"]) * pixels
         t = config["realdata"]["trainer"]
-        flops = t["steps"] * 8 * t["batch"] * n * 2 * pixels + 60000 * n * (n + pixels) * 2
+        steps = t["steps"] + t.get("gaussian_init_steps", 0)  # a run trains twice since the trainer of eq. (44)
+        flops = steps * 8 * t["batch"] * n * 2 * pixels + 60000 * n * (n + pixels) * 2
         return int(max(15, math.ceil(3 * flops / RATE_FLOPS / 60)) * 2 ** (attempt - 1))
 
     return SimpleNamespace(
@@ -250,7 +251,7 @@ def new_common(config, has_nvidia_smi):
 
     def real_runtime(w, attempt):
         pixels, n, t = real_size(w)
-        return res.real_runtime_min(pixels, n, t["steps"], t["batch"], rate, attempt)
+        return res.real_runtime_min(pixels, n, t["steps"] + t["gaussian_init_steps"], t["batch"], rate, attempt)
 
     return SimpleNamespace(
         USES_GPU=gpu,

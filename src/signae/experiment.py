@@ -142,29 +142,43 @@ def run(
 def run_real(
     spec: RunSpec, npz_path: str | Path, json_path: str | Path, settings: dict, device: str = "auto"
 ) -> tuple[train.TrainResult, dict]:
-    """Train on a preprocessed real data set (signae.realdata.SplitSource); loss on the test split."""
+    """Train on a preprocessed real data set (signae.realdata.SplitSource; docs/theory.md eq. (44)): from the
+    start ``settings["init"]``, with momentum and early stopping as ``settings`` say, and, with
+    ``gaussian_init_steps``, the same trainer from a Gaussian initialisation recorded beside; loss on the test
+    split."""
     from . import realdata
 
     dev = resolve_device(device)
     prep = realdata.load_prepared(npz_path, json_path)
     d = prep.x_train.shape[1]
     n = hidden_units(spec.r, d)
+    options = {
+        "batch": settings["batch"],
+        "lr": settings["lr"],
+        "sharpness": tuple(settings["sharpness"]),
+        "seed": spec.seed,
+        "estimator": settings.get("estimator", "tanh"),
+        "momentum": settings.get("momentum", 0.0),
+        "select": settings.get("select", "last"),
+    }
+    trivial = float(np.mean(np.sum(prep.x_test.astype(np.float64) ** 2, axis=1))) / d
     try:
-        res = realdata.train_sample(
-            prep,
-            n,
-            settings["steps"],
-            dev,
-            batch=settings["batch"],
-            lr=settings["lr"],
-            sharpness=tuple(settings["sharpness"]),
-            seed=spec.seed,
-            estimator=settings.get("estimator", "tanh"),
-        )
+        res = realdata.train_sample(prep, n, settings["steps"], dev, init=settings.get("init", "gaussian"), **options)
+        check_result(res, spec, trivial)
+        beside = None
+        if settings.get("gaussian_init_steps"):  # the same trainer from a Gaussian initialisation, for the record
+            steps = settings["gaussian_init_steps"]
+            gauss = realdata.train_sample(prep, n, steps, dev, init="gaussian", **options)
+            check_result(gauss, spec, trivial)
+            beside = {
+                "steps": steps,
+                "final_loss": gauss.final_loss,
+                "train_loss": gauss.extra["train_loss"],
+                "validation_loss": gauss.extra.get("validation_loss"),
+                "selected_step": gauss.extra.get("selected_step"),
+            }
     except torch.linalg.LinAlgError as err:
         raise diverged_error(spec, err) from err
-    trivial = float(np.mean(np.sum(prep.x_test.astype(np.float64) ** 2, axis=1))) / d
-    check_result(res, spec, trivial)
     predicted = realdata.prediction(spec.variant, prep.eigenvalues, n)
     meta = {
         "source": spec.source,
@@ -179,6 +193,9 @@ def run_real(
         "preprocessing": {k: v for k, v in prep.info.items() if k != "eigenvalues"},
         "final_loss": res.final_loss,
         "train_loss": res.extra["train_loss"],
+        "validation_loss": res.extra.get("validation_loss"),
+        "selected_step": res.extra.get("selected_step"),
+        "gaussian_init": beside,
         "predicted_loss": predicted,
         **run_provenance(res, dev),
     }

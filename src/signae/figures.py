@@ -58,13 +58,15 @@ def features_runs(config: dict) -> list[RunSpec]:
 
 
 def covariance_runs(config: dict) -> list[RunSpec]:
-    """Figure 4: projected GD on each spectrum of covariance.spectra."""
+    """Figure 4: projected GD on each spectrum of covariance.spectra, then the sample-based trainer on
+    Gaussian samples of each (covariance.sample_seeds replicates)."""
     cov = config["covariance"]
     return [
-        RunSpec(name, "pgd", r, s, d=cov["d"])
+        RunSpec(name, trainer, r, s, d=cov["d"])
+        for trainer, count in (("pgd", cov["seeds"]), ("sample", cov["sample_seeds"]))
         for name in cov["spectra"]
         for r in cov["r"]
-        for s in seeds(config, cov["seeds"])
+        for s in seeds(config, count)
     ]
 
 
@@ -99,6 +101,36 @@ def variant_file(dataset: str, variant: str, ext: str) -> str:
 def real_file(dataset: str, variant: str, name: str) -> str:
     """A per-variant result of figure 5: designed.csv, gaussian_twin.csv or norms.json."""
     return f"results/real/{dataset}/{variant}/{name}"
+
+
+def twin_samples_file(dataset: str) -> str:
+    """Figure 5's sample-based trainer on Gaussian samples of an unwhitened variant's twin."""
+    return real_file(dataset, "unwhitened", "twin_samples.csv")
+
+
+def twin_samples_files(config: dict) -> dict[str, str]:
+    """{dataset: its twin_samples.csv}, for the data sets whose unwhitened variant is configured."""
+    rd = config["realdata"]
+    return {ds: twin_samples_file(ds) for ds in rd["datasets"]} if "unwhitened" in rd["variants"] else {}
+
+
+def structure_file(dataset: str) -> str:
+    """Figure 9's experiment on one data set's unwhitened images."""
+    return real_file(dataset, "unwhitened", "structure.csv")
+
+
+def structure_runs(config: dict, dataset: str) -> list[RunSpec]:
+    """The trained unwhitened runs of one data set that figure 9 examines: those at realdata.structure.r."""
+    r_values = config["realdata"]["structure"]["r"]
+    return [s for s in real_runs(config, [(dataset, "unwhitened")]) if s.r in r_values]
+
+
+def structure_files(config: dict) -> dict[str, str]:
+    """{dataset: its structure.csv} for realdata.structure.datasets that are configured with the unwhitened variant."""
+    rd = config["realdata"]
+    if "unwhitened" not in rd["variants"]:
+        return {}
+    return {ds: structure_file(ds) for ds in rd["structure"]["datasets"] if ds in rd["datasets"]}
 
 
 def sparse_runs(config: dict) -> list[RunSpec]:
@@ -227,6 +259,7 @@ FIGURES: dict[str, Figure] = {
                 "preps": {p: variant_file(*p, "json") for p in real_pairs(c)},
                 "twins": {p: real_file(*p, "gaussian_twin.csv") for p in real_pairs(c)},
                 "norms": {p: real_file(*p, "norms.json") for p in real_pairs(c)},
+                "twin_samples": twin_samples_files(c),
             },
             params=lambda c: {"r": c["realdata"]["r"]},
             table="signae.tables.universality_table",
@@ -273,6 +306,17 @@ FIGURES: dict[str, Figure] = {
             caption="workflow/report/fig8.rst",
             real_data=True,
             enabled=lambda c: "unwhitened" in c["realdata"]["variants"],
+        ),
+        Figure(
+            "fig9_structure",
+            9,
+            inputs=lambda c: {"structure": structure_files(c)},
+            table="signae.tables.structure_table",
+            plot="signae.plotting.plot_fig9",
+            claims=(("signae.claims.structure_claims", None),),
+            caption="workflow/report/fig9.rst",
+            real_data=True,
+            enabled=lambda c: bool(structure_files(c)),
         ),
     )
 }

@@ -216,6 +216,9 @@ def plot_fig4(table: pd.DataFrame, pdf_path, png_path) -> None:
 #: Figure 5's markers: (marker, filled) per series; the twin's markers are exact risks, the others test losses.
 FIG5_MARKERS = {
     "sample": ("o", True),
+    "sample, refined from the designed encoder": ("o", True),
+    "sample, from a Gaussian initialisation": ("^", False),
+    "Gaussian twin samples, sample-based training": ("+", True),
     "designed": ("s", False),
     "Gaussian twin, projected GD": ("x", True),
     "trained encoder, on the Gaussian twin": ("o", False),
@@ -423,4 +426,68 @@ def plot_fig8(table: pd.DataFrame, pdf_path, png_path) -> None:
             ax.set_ylabel("denoised pixel value")
         ax.legend(fontsize=6)
     fig.suptitle("Real images: a coordinate-wise denoiser after the linear decoder")
+    _save(fig, pdf_path, png_path)
+
+
+#: Figure 9's series: (data, encoder) -> (marker, colour, label).
+FIG9_SERIES = {
+    ("images", "trained"): ("o", "tab:blue", "trained, images"),
+    ("images", "designed"): ("s", "tab:gray", "designed, images"),
+    ("shuffled", "trained"): ("o", "tab:orange", "trained, components shuffled"),
+    ("shuffled", "designed"): ("s", "tab:brown", "designed, components shuffled"),
+}
+
+
+def plot_fig9(table: pd.DataFrame, pdf_path, png_path) -> None:
+    """What training exploits on real images (docs/theory.md eq. (47)). Per data set: test loss
+    relative to water-filling against r for trained and designed encoders on the images and on the
+    component-shuffled images; the per-unit sign efficiency (E|p|)^2 / E p^2 at the smallest r (Gaussian:
+    2/pi); the learned allocation over eigen-directions at the smallest r against water-filling."""
+    apply_style()
+    datasets = list(dict.fromkeys(table.dataset))
+    fig, axes = plt.subplots(
+        max(len(datasets), 1), 3, figsize=(12, 3.6 * max(len(datasets), 1)), squeeze=False, layout="constrained"
+    )
+    for i, dataset in enumerate(datasets):
+        sub = table[table.dataset == dataset]
+        enc = sub[sub.kind == "encoder"]
+        ax = axes[i, 0]
+        for (data, encoder), (marker, color, label) in FIG9_SERIES.items():
+            pts = enc[(enc.data == data) & (enc.encoder == encoder)]
+            gap = pts.groupby("r").apply(lambda g: (g.loss / g.predicted).mean() - 1, include_groups=False)
+            ax.plot(gap.index, gap.values, marker + "-", color=color, ms=5, label=label)
+        ax.axhline(0, color="black", lw=1, label="water-filling")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("r = n/d")
+        ax.set_ylabel("test loss / water-filling - 1")
+        ax.set_title(f"{dataset}: loss against the Gaussian prediction", fontsize=9)
+        ax.legend(fontsize=6)
+        r0 = float(enc.r.min())
+        units = sub[(sub.kind == "unit") & ((sub.r - r0).abs() < 1e-9)]
+        ax = axes[i, 1]
+        bins = np.linspace(min(0.3, units.sign_efficiency.min()), 1, 36)
+        for (data, encoder), (_, color, label) in FIG9_SERIES.items():
+            vals = units[(units.data == data) & (units.encoder == encoder)].sign_efficiency
+            if len(vals):
+                ax.hist(vals, bins=bins, histtype="step", color=color, lw=1.4, label=label)
+        ax.axvline(2 / np.pi, color="black", ls=":", lw=1, label="Gaussian 2/π")
+        ax.set_xlabel("sign efficiency (E|p|)² / E p² of a unit")
+        ax.set_ylabel("units")
+        ax.set_title(f"{dataset}: projections p = b̄·x, r = {r0:.3g}", fontsize=9)
+        ax.legend(fontsize=6)
+        ax = axes[i, 2]
+        alloc = sub[(sub.kind == "allocation") & ((sub.r - r0).abs() < 1e-9)]
+        for (data, encoder), (_, color, label) in FIG9_SERIES.items():
+            pts = alloc[(alloc.data == data) & (alloc.encoder == encoder)]
+            pts = pts[pts.seed == pts.seed.min()].sort_values("index")
+            if len(pts) and encoder == "trained":
+                ax.plot(pts["index"] + 1, pts.value, ".", color=color, ms=3, label=label)
+        wf = sub[(sub.kind == "water-filling") & ((sub.r - r0).abs() < 1e-9)].sort_values("index")
+        ax.plot(wf["index"] + 1, wf.value, "-", color="black", lw=1.2, label="water-filling")
+        ax.set_xscale("log")
+        ax.set_xlabel("eigen-direction i of Sigma_hat (descending)")
+        ax.set_ylabel("allocation m_i")
+        ax.set_title(f"{dataset}: learned allocation, r = {r0:.3g}", fontsize=9)
+        ax.legend(fontsize=6)
+    fig.suptitle("What training exploits in the images beyond their covariance")
     _save(fig, pdf_path, png_path)

@@ -124,6 +124,21 @@ def whitened_encoder_risk(V: torch.Tensor, root: torch.Tensor) -> torch.Tensor:
     return encoder_risk_from_moments(SecondMoments.whitened(V, root), V.shape[1])
 
 
+def spectral_encoder_risk(V: torch.Tensor, eigenvalues: torch.Tensor) -> torch.Tensor:
+    """R(A*(B), B) for x ~ N(0, diag(eigenvalues)) and the encoder held in whitened coordinates of the first k
+    directions: B = V diag(lambda_1..k)^{-1/2}, zero on the others: the exact risk on a Gaussian twin
+    (docs/theory.md eq. (32)) of an encoder on a real variant's kept directions.
+
+    V: (n, k), k <= d = len(eigenvalues), eigenvalues positive on the first k. The cross moment is
+    diag(sqrt(lambda)) Vbar^T on the first k rows and zero below, so no (d, d) matrix is formed.
+    """
+    k, d = V.shape[1], eigenvalues.shape[0]
+    Vbar = unit_rows(V)  # (n, k)
+    cross = Vbar.T * eigenvalues[:k, None].sqrt()  # (k, n): the non-zero rows of K
+    explained = (cross.T * _solve_gram(arcsin_correlation(Vbar @ Vbar.T), cross.T)).sum()
+    return (eigenvalues.sum() - explained) / d
+
+
 def encoder_risk_from_moments(mom: SecondMoments, d: int) -> torch.Tensor:
     """R(A*(B), B) from the encoder's SecondMoments (docs/theory.md eq. (6))."""
     explained = (mom.cross.T * _solve_gram(mom.gram, mom.cross.T)).sum()  # tr(K S^-1 K^T)

@@ -1,6 +1,8 @@
 """Real images as inputs x in R^d, and autoencoders trained and judged on them (docs/theory.md, real data).
 
-Preprocessing is fitted on the training split only and then applied to both splits:
+The last ``validation`` training images are held out as a validation split (for choosing the trainer's
+hyper-parameters; the test split is never used for that). Preprocessing is fitted on the remaining
+training images only and then applied to all three splits:
 flatten, scale pixels to [0, 1], (optionally) convert CIFAR-10 to grey levels, drop pixels of zero
 training variance, center with the training mean, scale so that tr(Sigma_hat) = d. From the
 eigendecomposition Sigma_hat = Q diag(lambda) Q^T two variants follow:
@@ -41,6 +43,8 @@ class Prepared:
     pixel_map:       (d, pixels) float64 map x -> pixels - training mean (unwhitened: x / scale on the kept
                      pixels; whitened: through the inverse whitening), for drawing reconstructions
     pixel_mean:      (pixels,) float64 training mean of every pixel
+    x_val, z_val:    (N_val, d), (N_val, k) the validation split (N_val = 0: none), held out of the training
+                     images before anything is fitted
     """
 
     x_train: np.ndarray
@@ -52,6 +56,8 @@ class Prepared:
     pixel_map: np.ndarray
     pixel_mean: np.ndarray
     info: dict
+    x_val: np.ndarray | None = None
+    z_val: np.ndarray | None = None
 
 
 def flatten(images: np.ndarray, grayscale: bool) -> np.ndarray:
@@ -59,33 +65,46 @@ def flatten(images: np.ndarray, grayscale: bool) -> np.ndarray:
     x = images.astype(np.float64) / 255.0
     if grayscale and x.ndim == 4:
         x = x @ GREY
-    return x.reshape(x.shape[0], -1)
+    return x.reshape(x.shape[0], int(np.prod(x.shape[1:])))  # -1 fails on an empty split
 
 
 def preprocess(
-    x_train_raw: np.ndarray, x_test_raw: np.ndarray, variant: str, floor: float, grayscale: bool = False
+    x_train_raw: np.ndarray,
+    x_test_raw: np.ndarray,
+    variant: str,
+    floor: float,
+    grayscale: bool = False,
+    validation: int = 0,
 ) -> Prepared:
-    """Fit the preprocessing on the training split, apply it to both (docs/theory.md eq. (29))."""
+    """Hold out the last ``validation`` training images, fit the preprocessing on the rest of the training
+    split, apply it to all three splits (docs/theory.md eq. (29))."""
     if variant not in ("unwhitened", "whitened"):
         raise ValueError(f"variant must be 'unwhitened' or 'whitened', got {variant!r}")
-    xtr, xte = flatten(x_train_raw, grayscale), flatten(x_test_raw, grayscale)
+    if not 0 <= validation <= len(x_train_raw) - 100:
+        raise ValueError(
+            f"realdata.validation_samples = {validation} leaves {len(x_train_raw) - validation} training images"
+            f" of {len(x_train_raw)}; keep at least 100 (lower validation_samples or raise train_samples)"
+        )
+    cut = len(x_train_raw) - validation
+    xva = flatten(x_train_raw[cut:], grayscale)
+    xtr, xte = flatten(x_train_raw[:cut], grayscale), flatten(x_test_raw, grayscale)
     pixels = xtr.shape[1]
     var = xtr.var(axis=0)
     keep = var > 1e-12 * var.max()  # pixels that never change in training carry nothing
-    xtr, xte = xtr[:, keep], xte[:, keep]
+    xtr, xte, xva = xtr[:, keep], xte[:, keep], xva[:, keep]
     mean = xtr.mean(axis=0)
-    xtr, xte = xtr - mean, xte - mean
+    xtr, xte, xva = xtr - mean, xte - mean, xva - mean
     d = xtr.shape[1]
     cov = xtr.T @ xtr / xtr.shape[0]  # (d, d) training covariance
     scale = math.sqrt(d / np.trace(cov))
-    xtr, xte, cov = xtr * scale, xte * scale, cov * scale**2  # tr(Sigma_hat) = d
+    xtr, xte, xva, cov = xtr * scale, xte * scale, xva * scale, cov * scale**2  # tr(Sigma_hat) = d
     lam, Q = np.linalg.eigh(cov)
     lam, Q = lam[::-1].clip(min=0), Q[:, ::-1]
     kept = int(np.sum(lam >= floor))  # mean eigenvalue is 1
     if kept < 1:
         raise ValueError(f"whitening floor {floor} keeps no direction; lower realdata.whitening_floor")
     W = Q[:, :kept] / np.sqrt(lam[:kept])  # (d, k): x -> z
-    ztr, zte = xtr @ W, xte @ W
+    ztr, zte, zva = xtr @ W, xte @ W, xva @ W
     info = {
         "pixels": pixels,
         "pixels_kept": d,
@@ -94,6 +113,7 @@ def preprocess(
         "floor": floor,
         "grayscale": grayscale,
         "train": int(xtr.shape[0]),
+        "validation": int(xva.shape[0]),
         "test": int(xte.shape[0]),
     }
     to_pixels = np.zeros((d, pixels))  # x -> (pixels - mean): undo the scale, put kept pixels in place
@@ -114,8 +134,12 @@ def preprocess(
             unwhiten @ to_pixels,
             pixel_mean,
             {**info, "d": kept},
+            f32(zva),
+            f32(zva),
         )
-    return Prepared(f32(xtr), f32(xte), f32(ztr), f32(zte), lam, W, to_pixels, pixel_mean, {**info, "d": d})
+    return Prepared(
+        f32(xtr), f32(xte), f32(ztr), f32(zte), lam, W, to_pixels, pixel_mean, {**info, "d": d}, f32(xva), f32(zva)
+    )
 
 
 def save_prepared(prep: Prepared, path) -> None:
@@ -129,6 +153,8 @@ def save_prepared(prep: Prepared, path) -> None:
         encoder_basis=prep.encoder_basis,
         pixel_map=prep.pixel_map,
         pixel_mean=prep.pixel_mean,
+        x_val=prep.x_val if prep.x_val is not None else np.zeros((0, prep.x_train.shape[1]), np.float32),
+        z_val=prep.z_val if prep.z_val is not None else np.zeros((0, prep.z_train.shape[1]), np.float32),
     )
 
 
@@ -155,6 +181,8 @@ def load_prepared(npz_path, json_path, verify: bool = True) -> Prepared:
                 )
             ),
             info,
+            z["x_val"],
+            z["z_val"],
         )
 
 
@@ -184,6 +212,11 @@ def test_loss(A: torch.Tensor, V: torch.Tensor, Z: torch.Tensor, X: torch.Tensor
     return total / (Z.shape[0] * X.shape[1])
 
 
+def split_loss(A: torch.Tensor, V: torch.Tensor, z: np.ndarray, x: np.ndarray, device: torch.device) -> float:
+    """:func:`test_loss` of (A, V) on the host arrays of one split (z (N, k), x (N, d))."""
+    return test_loss(A, V, torch.as_tensor(z, device=device), torch.as_tensor(x, device=device))
+
+
 def designed_encoder(eigenvalues: np.ndarray, kept: int, n: int, seed: int) -> np.ndarray:
     """The training-free designed encoder (docs/theory.md eq. (31)), in whitened coordinates. -> V (n, kept), unit rows.
 
@@ -205,24 +238,35 @@ def designed_encoder(eigenvalues: np.ndarray, kept: int, n: int, seed: int) -> n
 class SplitSource:
     """The rows of a preprocessed training split as the batch source of :func:`signae.train.fit_on_samples`.
 
-    The encoder V (n, k) acts on the whitened coordinates z of the k kept directions and starts as a
-    Gaussian encoder in the variant's own coordinates (B with N(0, 1) entries in x-space, so
-    V = B Sigma^{1/2} restricted to the kept directions); batches are rows drawn uniformly with
-    replacement. The recorded curve is the true-sign loss with the least-squares decoder on a fixed
-    evaluation batch (the first ``eval_rows`` training rows); the final decoder is the least-squares
-    fit on the whole training split, and the final loss is the test-split loss.
+    The encoder V (n, k) acts on the whitened coordinates z of the k kept directions. It starts either as a
+    Gaussian encoder in the variant's own coordinates (``init="gaussian"``: B with N(0, 1) entries in
+    x-space, so V = B Sigma^{1/2} restricted to the kept directions) or at the designed encoder
+    (``init="designed"``, :func:`designed_encoder`: training as refinement); batches are rows drawn
+    uniformly with replacement. The recorded curve is the true-sign loss with the least-squares decoder on
+    a fixed evaluation batch (the first ``eval_rows`` training rows), and ``validation_risk`` the loss of
+    that decoder on the validation split (early stopping, docs/theory.md eq. (44)); the final decoder is
+    the least-squares fit on the whole training split, and the final loss is the test-split loss (the
+    training- and validation-split losses in ``extra``).
     """
 
-    def __init__(self, prep: Prepared, device: torch.device, eval_rows: int = 8192):
-        self.prep, self.device = prep, device
+    def __init__(self, prep: Prepared, device: torch.device, eval_rows: int = 8192, init: str = "gaussian"):
+        if init not in ("gaussian", "designed"):
+            raise ValueError(f"realdata.trainer.init must be 'gaussian' or 'designed', got {init!r}")
+        self.prep, self.device, self.init = prep, device, init
         self.d = prep.x_train.shape[1]
         self.lambda_max = float(prep.eigenvalues[0])
         self.X = torch.as_tensor(prep.x_train, device=device)  # (N, d)
         self.Z = torch.as_tensor(prep.z_train, device=device)  # (N, k)
         self.basis = torch.as_tensor(prep.encoder_basis, dtype=torch.float32, device=device)  # (d, k): x -> z
         self.eval_rows = min(eval_rows, self.Z.shape[0])
+        has_val = prep.x_val is not None and len(prep.x_val) > 0
+        self.Z_val = torch.as_tensor(prep.z_val, device=device) if has_val else None  # (N_val, k)
+        self.X_val = torch.as_tensor(prep.x_val, device=device) if has_val else None  # (N_val, d)
 
     def init_encoder(self, n: int, seed: int) -> torch.Tensor:
+        if self.init == "designed":
+            V = designed_encoder(self.prep.eigenvalues, self.Z.shape[1], n, seed)  # (n, k)
+            return torch.as_tensor(V, dtype=torch.float32, device=self.device)
         root_k = torch.as_tensor(
             np.linalg.pinv(self.prep.encoder_basis), dtype=torch.float32, device=self.device
         )  # (k, d): z -> x
@@ -242,24 +286,31 @@ class SplitSource:
         A = sign_decoder(Vd, Z, X)
         return torch.as_tensor(test_loss(A, Vd, Z, X), dtype=torch.float64)
 
+    def validation_risk(self, V: torch.Tensor) -> float:
+        """Loss on the validation split of the least-squares decoder fitted on the evaluation rows."""
+        if self.Z_val is None:
+            raise ValueError("early stopping needs a validation split: set realdata.validation_samples > 0")
+        Vd = V.detach()
+        A = sign_decoder(Vd, self.Z[: self.eval_rows], self.X[: self.eval_rows])
+        return test_loss(A, Vd, self.Z_val, self.X_val)
+
     def finish(self, V: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, float, dict]:
         A = sign_decoder(V, self.Z, self.X)
-        loss_test = test_loss(
-            A,
-            V,
-            torch.as_tensor(self.prep.z_test, device=self.device),
-            torch.as_tensor(self.prep.x_test, device=self.device),
-        )
-        return A, loss_test, {"train_loss": test_loss(A, V, self.Z, self.X)}
+        loss_test = split_loss(A, V, self.prep.z_test, self.prep.x_test, self.device)
+        extra = {"train_loss": test_loss(A, V, self.Z, self.X)}
+        if self.prep.x_val is not None and len(self.prep.x_val):
+            extra["validation_loss"] = split_loss(A, V, self.prep.z_val, self.prep.x_val, self.device)
+        return A, loss_test, extra
 
 
 def train_sample(
-    prep: Prepared, n: int, steps: int, device: torch.device, record_every: int = 10, **options
+    prep: Prepared, n: int, steps: int, device: torch.device, record_every: int = 10, init: str = "gaussian", **options
 ) -> TrainResult:
-    """Sample-based training on a real training split (docs/theory.md eq. (21)):
-    :func:`signae.train.fit_on_samples` on a :class:`SplitSource` (``options``: batch, lr, sharpness, seed,
-    ridge, estimator); final loss on the test split, ``extra["train_loss"]`` on the training split."""
-    return fit_on_samples(SplitSource(prep, device), n, steps, record_every=record_every, **options)
+    """Sample-based training on a real training split (docs/theory.md eq. (21), eq. (44)):
+    :func:`signae.train.fit_on_samples` on a :class:`SplitSource` started at ``init`` ("gaussian" or
+    "designed"; ``options``: batch, lr, sharpness, seed, ridge, estimator, momentum, select); final loss on
+    the test split, ``extra["train_loss"]`` on the training split."""
+    return fit_on_samples(SplitSource(prep, device, init=init), n, steps, record_every=record_every, **options)
 
 
 def evaluate_designed(prep: Prepared, n: int, seed: int, device: torch.device) -> tuple[float, float]:
@@ -268,5 +319,4 @@ def evaluate_designed(prep: Prepared, n: int, seed: int, device: torch.device) -
     V = torch.as_tensor(designed_encoder(prep.eigenvalues, k, n, seed), dtype=torch.float32, device=device)
     Ztr, Xtr = torch.as_tensor(prep.z_train, device=device), torch.as_tensor(prep.x_train, device=device)
     A = sign_decoder(V, Ztr, Xtr)
-    te = test_loss(A, V, torch.as_tensor(prep.z_test, device=device), torch.as_tensor(prep.x_test, device=device))
-    return te, test_loss(A, V, Ztr, Xtr)
+    return split_loss(A, V, prep.z_test, prep.x_test, device), test_loss(A, V, Ztr, Xtr)

@@ -30,7 +30,16 @@ STAGES = (
 )
 
 
+#: Jobs under results/benchmarks/real/ that are not figure 5's training, by file name.
+REAL_STAGES = {
+    "twin_samples.tsv": "figure 5 (the trainer on Gaussian samples of the twins)",
+    "structure.tsv": "figure 9 (what training exploits)",
+}
+
+
 def _stage(rel: str) -> str:
+    if rel.startswith("real/") and rel.rsplit("/", 1)[-1] in REAL_STAGES:
+        return REAL_STAGES[rel.rsplit("/", 1)[-1]]
     for prefix, stage in STAGES:
         if rel.startswith(prefix):
             return stage

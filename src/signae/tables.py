@@ -184,8 +184,8 @@ def features_table(features, scales) -> pd.DataFrame:
 
 
 def covariance_table(runs, spectra: dict, d: int, covariance_seed: int) -> pd.DataFrame:
-    """Figure 4: loss vs r (water-filling, PCA, trained) and the allocation m_i, predicted vs learned
-    (docs/theory.md eq. (28)).
+    """Figure 4: loss vs r (water-filling, PCA, trained: projected GD, and the sample-based trainer on Gaussian
+    samples) and projected GD's allocation m_i, predicted vs learned (docs/theory.md eq. (28)).
 
     Eigenvalues that are equal (the blocks of the levels spectrum) span an eigenspace in which the
     allocation is not unique, so both allocations are averaged over each block of equal eigenvalues.
@@ -234,6 +234,8 @@ def covariance_table(runs, spectra: dict, d: int, covariance_seed: int) -> pd.Da
                 "predicted": meta["predicted_loss"],
             }
         )
+        if meta["trainer"] != "pgd":
+            continue  # the allocation panel and its claims are projected GD's
         evals, learned = evaluate.learned_allocation(arr["B"], Sigma)
         predicted = theory.water_filling(lam, meta["n"]).allocation
         pairs = zip(evals, block_average(lam, predicted), block_average(evals, learned), strict=True)
@@ -268,15 +270,20 @@ def block_average(eigenvalues: np.ndarray, values: np.ndarray, rtol: float = 1e-
     return out
 
 
-def universality_table(runs, designed: dict, preps: dict, twins: dict, norms: dict, r) -> pd.DataFrame:
+def universality_table(
+    runs, designed: dict, preps: dict, twins: dict, norms: dict, r, twin_samples: dict | None = None
+) -> pd.DataFrame:
     """Figure 5: per (dataset, variant): theory vs r, trained test losses, designed-encoder test losses,
     and the Gaussian-twin diagnostics of signae.universality.
 
     designed, preps, twins, norms: {(dataset, variant): path} of designed.csv, the variant's .json,
-    gaussian_twin.csv and norms.json. Theory: water-filling and PCA from the training spectrum (unwhitened), R*(r)
-    (whitened, whose spectrum is flat by construction), and the prediction corrected for the spread
-    of the images' norms (kind "theory", series "... norm-corrected"). Markers: kind "trained" and
-    "designed" (test split of the images), kind "twin" (exact risks on N(0, Sigma_hat)).
+    gaussian_twin.csv and norms.json; twin_samples: {dataset: path} of the unwhitened variant's
+    twin_samples.csv (the sample-based trainer on Gaussian samples of the twin, kind "twin"). Theory:
+    water-filling and PCA from the training spectrum (unwhitened), R*(r) (whitened, whose spectrum is flat
+    by construction), and the prediction corrected for the spread of the images' norms (kind "theory",
+    series "... norm-corrected"). Trained runs: kind "trained" (series named by the run's init) and, where
+    the run recorded it, the same trainer from a Gaussian initialisation (kind "gaussian_init"). Markers:
+    kind "trained" and "designed" (test split of the images), kind "twin" (exact risks on N(0, Sigma_hat)).
     """
     rows = []
     for (dataset, variant), path in preps.items():
@@ -323,7 +330,8 @@ def universality_table(runs, designed: dict, preps: dict, twins: dict, norms: di
                     "loss": rec["loss"],
                 }
             )
-        for rec in pd.read_csv(twin_csv).to_dict("records"):
+        extra = [twin_samples[dataset]] if variant == "unwhitened" and dataset in (twin_samples or {}) else []
+        for rec in (rec for csv in [twin_csv, *extra] for rec in pd.read_csv(csv).to_dict("records")):
             rows.append(
                 {
                     **base,
@@ -337,21 +345,43 @@ def universality_table(runs, designed: dict, preps: dict, twins: dict, norms: di
             )
     for path in runs:
         meta = json.loads(Path(path).read_text())
+        common = {
+            "dataset": meta["source"],
+            "variant": meta["variant"],
+            "d": meta["d"],
+            "seed": meta["seed"],
+            "r": meta["r"],
+            "predicted": meta["predicted_loss"],
+        }
+        refined = meta["settings"].get("init") == "designed"
         rows.append(
             {
-                "dataset": meta["source"],
-                "variant": meta["variant"],
-                "d": meta["d"],
-                "seed": meta["seed"],
-                "series": meta["trainer"],
+                **common,
+                "series": REFINED if refined else meta["trainer"],
                 "kind": "trained",
-                "r": meta["r"],
                 "loss": meta["final_loss"],
                 "train_loss": meta["train_loss"],
-                "predicted": meta["predicted_loss"],
+                "validation_loss": meta.get("validation_loss"),
             }
         )
+        beside = meta.get("gaussian_init")
+        if beside:  # the same trainer from a Gaussian initialisation, recorded by the run
+            rows.append(
+                {
+                    **common,
+                    "series": GAUSSIAN_INIT,
+                    "kind": "gaussian_init",
+                    "loss": beside["final_loss"],
+                    "train_loss": beside["train_loss"],
+                    "validation_loss": beside["validation_loss"],
+                }
+            )
     return pd.DataFrame(rows).astype({"d": "Int64", "seed": "Int64"})
+
+
+#: Figure 5's series of the trained runs (docs/theory.md eq. (44)).
+REFINED = "sample, refined from the designed encoder"
+GAUSSIAN_INIT = "sample, from a Gaussian initialisation"
 
 
 def reconstruction_table(images: dict, records: dict, runs: dict, preps: dict, count: int) -> pd.DataFrame:
@@ -484,3 +514,15 @@ def real_denoiser_table(denoised: dict) -> pd.DataFrame:
             rows += [{**common, "series": "phi", "u": u, "value": v} for u, v in curve]
     df = pd.DataFrame(rows, columns=["dataset", "r", "d", "seed", "series", "loss", "train_loss", "u", "value"])
     return df.astype({"d": "Int64", "seed": "Int64"})
+
+
+def structure_table(structure: dict) -> pd.DataFrame:
+    """Figure 9: what trained encoders exploit in the images (docs/theory.md eq. (47)).
+    ``structure``: {dataset: the rule structure's CSV}. Rows of kind "encoder" (test loss, water-filling,
+    mean sign efficiency and excess kurtosis of the projections, localisation, misallocated fraction), "unit"
+    (one unit's statistics) and "allocation" (learned m_i per eigen-direction), for data "images" and
+    "shuffled" (principal components shuffled independently) and encoder "trained" and "designed"."""
+    frames = [pd.read_csv(path).assign(dataset=dataset) for dataset, path in structure.items()]
+    df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["dataset", "kind", "loss"])
+    first = ["dataset", "kind", "data", "encoder", "r", "d", "seed"]
+    return df[[c for c in first if c in df] + [c for c in df if c not in first]]

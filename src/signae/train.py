@@ -14,7 +14,8 @@ Three trainers, all returning a :class:`TrainResult` that means the same thing:
   A*(B)); the final decoder is the least-squares fit of *true sign* features.
 
 Learning rates are given per coordinate: the gradient of R with respect to a unit row is O(1/d), so
-every trainer steps by ``lr * d / lambda_max(Sigma)``.
+every trainer steps by ``lr * d / lambda_max(Sigma)``. On steep spectra the sample-based trainer adds
+heavy-ball momentum (docs/theory.md eq. (44)).
 """
 
 from __future__ import annotations
@@ -67,12 +68,6 @@ def gaussian_init(n: int, d: int, seed: int, device: torch.device, dtype=torch.f
 
 def _as_tensor(Sigma, device, dtype):
     return None if Sigma is None else torch.as_tensor(Sigma, dtype=dtype, device=device)
-
-
-def _root(Sigma, power: float, device, dtype) -> torch.Tensor:
-    """Sigma^power (d, d) on the device, from the eigendecomposition (negative eigenvalues clipped)."""
-    evals, evecs = np.linalg.eigh(np.asarray(Sigma, dtype=float))
-    return torch.as_tensor(matrix_power(np.clip(evals, 0, None), evecs, power), dtype=dtype, device=device)
 
 
 def projected_gd(
@@ -302,28 +297,24 @@ class SampledSource:
 
 
 class GaussianSource(SampledSource):
-    """Fresh samples x ~ N(0, Sigma) as the batch source of :func:`fit_on_samples`.
+    """Fresh samples x ~ N(0, I_d) as the batch source of :func:`fit_on_samples` (a general covariance:
+    :class:`SpectralGaussianSource`).
 
     The encoder acts on x itself (Z = X), its rows are B; the recorded curve and the final loss are
     the exact population risk (no sampling noise); the final decoder is the least-squares fit of
     true-sign features on ``fit_samples`` fresh samples.
     """
 
-    def __init__(
-        self, d: int, Sigma: np.ndarray | None, device: torch.device, dtype: torch.dtype, fit_samples: int | None = None
-    ):
+    def __init__(self, d: int, device: torch.device, dtype: torch.dtype, fit_samples: int | None = None):
         self.d, self.device, self.dtype = d, device, dtype
-        self.root = None if Sigma is None else _root(Sigma, 0.5, device, dtype)  # (d, d)
-        self.S64 = _as_tensor(Sigma, device, torch.float64)
-        self.lambda_max = 1.0 if Sigma is None else float(np.linalg.eigvalsh(np.asarray(Sigma, float)).max())
+        self.lambda_max = 1.0
         self.fit_samples = fit_samples  # None: 200 n
 
-    def _sample(self, k: int, g: torch.Generator) -> torch.Tensor:  # (k, d) rows ~ N(0, Sigma)
-        X = torch.randn(k, self.d, generator=g, dtype=self.dtype, device=self.device)
-        return X if self.root is None else X @ self.root
+    def _sample(self, k: int, g: torch.Generator) -> torch.Tensor:  # (k, d) rows ~ N(0, I)
+        return torch.randn(k, self.d, generator=g, dtype=self.dtype, device=self.device)
 
     def risk(self, V: torch.Tensor) -> torch.Tensor:
-        return pop.encoder_risk(V.detach().double(), self.S64)
+        return pop.encoder_risk(V.detach().double())
 
     def finish(self, V: torch.Tensor, g: torch.Generator, chunk: int = 16384) -> tuple[torch.Tensor, float, dict]:
         """(A, exact risk of (A, V), extra): A is the least-squares decoder of true-sign features on
@@ -337,7 +328,84 @@ class GaussianSource(SampledSource):
 
         A = fit_decoder(chunks())
         B64 = V.double()
-        return A, float(pop.risk(A, B64, self.S64)), {"encoder_risk": float(pop.encoder_risk(B64, self.S64))}
+        return A, float(pop.risk(A, B64)), {"encoder_risk": float(pop.encoder_risk(B64))}
+
+
+class SpectralGaussianSource:
+    """Fresh samples x ~ N(0, Q diag(lambda) Q^T) with the encoder held in whitened coordinates, as the batch
+    source of :func:`fit_on_samples`: the parametrisation of :class:`signae.realdata.SplitSource`, on
+    Gaussian data whose optimum is known (water-filling); with a real variant's spectrum, samples of its
+    Gaussian twin (docs/theory.md eq. (32)).
+
+    eigenvalues (d,) descending; the encoder sees z, the whitened coordinates of the first ``kept``
+    directions (lambda > 0 there), and x = Q (sqrt(lambda) * z_full) is reconstructed; Q (d, d) or None
+    (the eigenbasis itself: a Gaussian initialisation is rotation invariant, so the basis does not change the
+    distribution of any result). The recorded curve and the final loss are exact risks; the final decoder is
+    the least-squares fit of true-sign features on ``fit_samples`` fresh samples (default 200 n).
+    """
+
+    def __init__(
+        self,
+        eigenvalues: np.ndarray,
+        device: torch.device,
+        dtype: torch.dtype = torch.float32,
+        kept: int | None = None,
+        Q: np.ndarray | None = None,
+        fit_samples: int | None = None,
+    ):
+        lam = np.asarray(eigenvalues, dtype=float)
+        if np.any(np.diff(lam) > 0) or lam.min() < 0:
+            raise ValueError("eigenvalues must be non-negative and in descending order")
+        self.d, self.k = lam.size, int(kept if kept is not None else np.sum(lam > 0))
+        if not 1 <= self.k <= self.d or lam[self.k - 1] <= 0:
+            raise ValueError(f"kept = {kept}: the encoder needs 1 <= kept <= d directions of positive variance")
+        self.device, self.dtype, self.fit_samples = device, dtype, fit_samples
+        self.eigenvalues = lam
+        self.lambda_max = float(lam[0])
+        self.sqrt_lam = torch.as_tensor(np.sqrt(lam), dtype=dtype, device=device)  # (d,)
+        self.lam64 = torch.as_tensor(lam, dtype=torch.float64, device=device)  # (d,)
+        self.Q = None if Q is None else torch.as_tensor(Q, dtype=dtype, device=device)  # (d, d)
+
+    def init_encoder(self, n: int, seed: int) -> torch.Tensor:
+        # Gaussian rows in x-space, B = G: V = B Sigma^{1/2} on the kept directions (as SplitSource)
+        B0 = gaussian_init(n, self.d, seed, self.device, self.dtype)  # (n, d), in the eigenbasis
+        return unit_rows(B0[:, : self.k] * self.sqrt_lam[: self.k])  # (n, k)
+
+    def _sample(self, k: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        Zf = torch.randn(k, self.d, generator=g, dtype=self.dtype, device=self.device)  # (k, d) white
+        X = Zf * self.sqrt_lam  # (k, d) in the eigenbasis
+        return Zf[:, : self.k], X if self.Q is None else X @ self.Q.T
+
+    def batch(self, k: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._sample(k, g)
+
+    def to_x(self, V: torch.Tensor) -> torch.Tensor:
+        B = torch.zeros(V.shape[0], self.d, dtype=V.dtype, device=V.device)
+        B[:, : self.k] = V / self.sqrt_lam[: self.k].to(V.dtype)  # sign(B x) = sign(V z)
+        return unit_rows(B if self.Q is None else B @ self.Q.T.to(V.dtype))  # (n, d)
+
+    def risk(self, V: torch.Tensor) -> torch.Tensor:
+        return pop.spectral_encoder_risk(V.detach().double(), self.lam64)
+
+    def finish(self, V: torch.Tensor, g: torch.Generator, chunk: int = 16384) -> tuple[torch.Tensor, float, dict]:
+        """(A, exact risk of (A, B), extra): A is the least-squares decoder of true-sign features on
+        fit_samples fresh samples."""
+        samples = self.fit_samples or 200 * V.shape[0]
+
+        def chunks():
+            for start in range(0, samples, chunk):
+                Z, X = self._sample(min(chunk, samples - start), g)  # (k, kept), (k, d)
+                yield torch.sign(Z @ V.T), X
+
+        A = fit_decoder(chunks())  # (d, n)
+        B64 = self.to_x(V.double())
+        Q64 = None if self.Q is None else self.Q.double()
+        S64 = torch.diag(self.lam64) if Q64 is None else (Q64 * self.lam64) @ Q64.T  # (d, d)
+        return (
+            A,
+            float(pop.risk(A, B64, S64)),
+            {"encoder_risk": float(pop.spectral_encoder_risk(V.double(), self.lam64))},
+        )
 
 
 def fit_on_samples(
@@ -351,27 +419,41 @@ def fit_on_samples(
     record_every: int = 5,
     ridge: float = 1e-3,
     estimator: str = "tanh",
+    momentum: float = 0.0,
+    select: str = "last",
 ) -> TrainResult:
     """The sample-based trainer (docs/theory.md eq. (21)), on any batch source (Gaussian samples or the rows
     of a data split).
 
-    The source (:class:`GaussianSource`, :class:`signae.realdata.SplitSource`) provides
+    The source (:class:`GaussianSource`, :class:`SpectralGaussianSource`,
+    :class:`signae.realdata.SplitSource`, :class:`signae.sparse_source.SparseSource`) provides
     ``init_encoder(n, seed) -> V (n, k)``, ``batch(N, g) -> (Z (N, k), X (N, d))`` (what the encoder
-    sees, what is reconstructed), ``to_x(V) -> B (n, d)``, ``risk(V)`` (the recorded curve) and
-    ``finish(V, g) -> (A (d, n), final loss, extra)``, and the attributes ``d`` and ``lambda_max``.
+    sees, what is reconstructed), ``to_x(V) -> B (n, d)``, ``risk(V)`` (the recorded curve),
+    ``finish(V, g) -> (A (d, n), final loss, extra)`` and the attributes ``d`` and ``lambda_max``; with
+    ``select="validation"`` also ``validation_risk(V)``.
 
     Per step (docs/theory.md eq. (21)): features tanh(s Vbar z) (or sign with tanh's gradient,
     estimator="ste"), decoder = the batch least-squares fit (:func:`surrogate_loss`); V steps by
-    lr_t * d / lambda_max along the gradient, lr_t cosine-decayed to 0 while s sharpens from s0 to s1
-    (:func:`sharpening`); rows renormalised. The curve is recorded before every ``record_every``-th
-    step and after the last one. The data stream is seeded with seed + 1, the initialisation with seed.
+    lr_t * d / lambda_max along the gradient, or along its heavy-ball average
+    u <- momentum * u + gradient (docs/theory.md eq. (44)), lr_t cosine-decayed to 0 while s sharpens from
+    s0 to s1 (:func:`sharpening`); rows renormalised. The curve is recorded before every
+    ``record_every``-th step and after the last one. select="validation" keeps, of the encoders at those
+    points, the one of least ``validation_risk`` (early stopping on a held-out split, eq. (44)) and records
+    its step in ``extra["selected_step"]``. The data stream is seeded with seed + 1, the initialisation
+    with seed.
     """
+    if select not in ("last", "validation"):
+        raise ValueError(f"select must be 'last' or 'validation', got {select!r}")
+    if not 0 <= momentum < 1:
+        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
     device = source.device
     g = torch.Generator(device=device).manual_seed(seed + 1)  # data stream, distinct from the init
     step = lr * source.d / source.lambda_max
     V = source.init_encoder(n, seed).requires_grad_()
     B_init = to_host(source.to_x(V.detach()))
+    velocity = torch.zeros_like(V)  # the heavy-ball average of the gradients
     rec_steps, rec_losses = [], []
+    best = (math.inf, 0, V.detach().clone())  # (validation risk, step, encoder) when select="validation"
     synchronize(device)
     t0 = time.perf_counter()
     for it in range(steps + 1):
@@ -379,6 +461,10 @@ def fit_on_samples(
             with torch.no_grad():
                 rec_steps.append(it)
                 rec_losses.append(source.risk(V))  # stays on the device: no per-step host sync
+                if select == "validation":
+                    val = float(source.validation_risk(V))
+                    if val < best[0]:
+                        best = (val, it, V.detach().clone())
         if it == steps:
             break
         s, decay = sharpening(it, steps, sharpness)
@@ -386,14 +472,17 @@ def fit_on_samples(
         loss = surrogate_loss(Z, X, V, s, ridge, estimator)
         (gV,) = torch.autograd.grad(loss, V)
         with torch.no_grad():
-            V -= decay * step * gV
+            velocity.mul_(momentum).add_(gV)
+            V -= decay * step * velocity
             V.copy_(unit_rows(V))
     with torch.no_grad():
-        Vd = V.detach()
+        Vd = V.detach() if select == "last" else best[2]
         A, final, extra = source.finish(Vd, g)
         B = source.to_x(Vd)
     synchronize(device)
     wall = time.perf_counter() - t0
+    if select == "validation":
+        extra = {**extra, "selected_step": best[1]}
     return TrainResult(
         steps=np.asarray(rec_steps),
         losses=to_host(torch.stack(rec_losses)),
@@ -423,10 +512,21 @@ def sample_gd(
     estimator: str = "tanh",
 ) -> TrainResult:
     """Sample-based training on fresh Gaussian samples x ~ N(0, Sigma) (docs/theory.md eq. (21)):
-    :func:`fit_on_samples` on a :class:`GaussianSource`. The recorded curve is the exact risk R(A*(B), B) of
-    the current encoder; the returned decoder is fitted on fit_samples (default 200 n) fresh samples with the true sign.
+    :func:`fit_on_samples` on a :class:`GaussianSource` (Sigma None: the identity) or, for a general Sigma,
+    on a :class:`SpectralGaussianSource` in Sigma's eigenbasis (encoder in whitened coordinates, as on real
+    data). The recorded curve is the exact risk R(A*(B), B) of the
+    current encoder; the returned decoder is fitted on fit_samples (default 200 n) fresh samples with the
+    true sign.
     """
-    source = GaussianSource(d, Sigma, torch.device(device), dtype, fit_samples)
+    device = torch.device(device)
+    if Sigma is None:
+        source = GaussianSource(d, device, dtype, fit_samples)
+    else:
+        evals, evecs = np.linalg.eigh(np.asarray(Sigma, dtype=float))
+        order = np.argsort(evals)[::-1]
+        source = SpectralGaussianSource(
+            np.clip(evals[order], 0, None), device, dtype, Q=evecs[:, order], fit_samples=fit_samples
+        )
     return fit_on_samples(
         source,
         n,

@@ -5,10 +5,11 @@ Figure 5 compares real images with the prediction for Gaussian data of the same 
 possible sources, and this module measures each one separately (this project's addition, not the
 paper's; docs/theory.md eq. (32) to eq. (34)):
 
-1. the prediction itself: water-filling is an asymptotic formula (docs/theory.md eq. (27)).
-   `twin_pgd` trains projected GD on the exact population risk of the *Gaussian twin*
+1. the prediction itself, and the trainer: water-filling is an asymptotic formula (docs/theory.md
+   eq. (27)). `twin_pgd` trains projected GD on the exact population risk of the *Gaussian twin*
    x ~ N(0, Sigma_hat), which tells how close a gradient method gets to the formula on this very
-   spectrum;
+   spectrum, and `twin_samples` runs the sample-based trainer of the images on fresh Gaussian samples of
+   the twin, which tells whether that trainer finds the optimum where it is known;
 2. the encoder: `gaussian_equivalent_loss` is the exact risk (docs/theory.md eq. (6), general covariance,
    decoder A*(B)) of a trained encoder on the Gaussian twin. A trained encoder that beats the
    prediction on the images while it is above it on the twin has learned non-Gaussian structure;
@@ -117,6 +118,62 @@ def twin_pgd(
         record_every=max(1, steps // 20),
         backtrack=True,
     )
+
+
+def twin_samples(
+    eigenvalues: np.ndarray, kept: int, n: int, settings: dict, fit_samples: int, seed: int, device
+) -> train.TrainResult:
+    """The sample-based trainer of the real images (``settings``: realdata.trainer) on fresh samples of the
+    Gaussian twin N(0, diag(eigenvalues)), from a Gaussian initialisation (``gaussian_init_steps`` steps, or
+    ``steps``), with the encoder on the same ``kept`` whitened directions
+    (:class:`signae.train.SpectralGaussianSource`; docs/theory.md eq. (32)); fresh samples cannot
+    be overfitted, so no early stopping. Its final loss is
+    the exact risk of the encoder with its least-squares decoder from ``fit_samples`` fresh samples."""
+    source = train.SpectralGaussianSource(eigenvalues, torch.device(device), kept=kept, fit_samples=fit_samples)
+    steps = settings.get("gaussian_init_steps") or settings["steps"]
+    return train.fit_on_samples(
+        source,
+        n,
+        steps,
+        batch=settings["batch"],
+        lr=settings["lr"],
+        sharpness=tuple(settings["sharpness"]),
+        seed=seed,
+        record_every=max(1, steps // 10),
+        estimator=settings.get("estimator", "tanh"),
+        momentum=settings.get("momentum", 0.0),
+    )
+
+
+def twin_sample_rows(prep, r_values, settings: dict, seed: int, device) -> list[dict]:
+    """Figure 5's rows of the sample-based trainer on Gaussian samples of an unwhitened variant's twin, one per r
+    (:func:`twin_samples`; the least-squares decoder from as many samples as the training split has rows):
+    the trainer checked where the optimum is known (docs/theory.md eq. (32))."""
+    from . import realdata
+    from .runs import hidden_units
+
+    d, kept = prep.x_train.shape[1], prep.z_train.shape[1]
+    rows = []
+    for r in r_values:
+        n = hidden_units(r, d)
+        res = twin_samples(prep.eigenvalues, kept, n, settings, len(prep.x_train), seed, device)
+        predicted = realdata.prediction("unwhitened", prep.eigenvalues, n)
+        rows.append(
+            {
+                "series": "Gaussian twin samples, sample-based training",
+                "r": n / d,
+                "seed": seed,
+                "loss": res.final_loss,
+                "encoder_risk": res.extra["encoder_risk"],
+                "predicted": predicted,
+                "wall_time_s": res.wall_time_s,
+            }
+        )
+        print(
+            f"twin samples r={n / d:.4f}: {res.final_loss:.5f} (encoder with A*: {res.extra['encoder_risk']:.5f},"
+            f" water-filling {predicted:.5f}), {res.wall_time_s:.1f} s"
+        )
+    return rows
 
 
 def twin_diagnostics(

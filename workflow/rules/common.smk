@@ -195,7 +195,8 @@ def real_mem_mb(wildcards, attempt):
 def real_runtime(wildcards, attempt):
     rd, pixels, n = _real_size(wildcards)
     t = rd["trainer"]
-    return res.real_runtime_min(pixels, n, t["steps"], t["batch"], RATE_FLOPS, attempt)
+    steps = t["steps"] + t["gaussian_init_steps"]  # refinement, then the Gaussian-initialised run beside it
+    return res.real_runtime_min(pixels, n, steps, t["batch"], RATE_FLOPS, attempt)
 
 
 def print_summary(started):

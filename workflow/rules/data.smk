@@ -56,6 +56,7 @@ rule preprocess:
     params:
         train_samples=config["realdata"]["train_samples"],
         test_samples=config["realdata"]["test_samples"],
+        validation_samples=config["realdata"]["validation_samples"],
         floor=config["realdata"]["whitening_floor"],
         grayscale=lambda w: w.dataset == "cifar10" and config["realdata"]["cifar10_grayscale"],
     script:

@@ -1,6 +1,6 @@
 # Stage 3: theory checks that need simulation or data rather than a closed form: untrained Gaussian
 # encoders (figure 1), the training-free designed encoder and the Gaussian twin of each real variant
-# (figure 5; docs/theory.md, real data).
+# (figure 5; docs/theory.md, real data), and the sample-based trainer on Gaussian samples of that twin.
 
 
 rule untrained_baseline:
@@ -82,3 +82,63 @@ rule gaussian_twin:
         device=config["device"],
     script:
         "../scripts/gaussian_twin.py"
+
+
+rule twin_samples:
+    input:
+        code=code("twin_samples.py"),
+        npz="results/data/{dataset}/unwhitened.npz",
+        json="results/data/{dataset}/unwhitened.json",
+    output:
+        registry.twin_samples_file("{dataset}"),
+    log:
+        "logs/real/{dataset}/unwhitened/twin_samples.log",
+    benchmark:
+        "results/benchmarks/real/{dataset}/unwhitened/twin_samples.tsv"
+    shadow:
+        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+    conda:
+        "../../environment.yml"
+    threads: config["threads"]
+    resources:
+        mem_mb=real_mem_mb,
+        runtime=real_runtime,
+        gpu=1 if USES_GPU else 0,
+    params:
+        r=config["realdata"]["r"],
+        settings=config["realdata"]["trainer"],
+        seed=config["seed"],
+        device=config["device"],
+    script:
+        "../scripts/twin_samples.py"
+
+
+rule structure:
+    input:
+        code=code("structure.py"),
+        npz="results/data/{dataset}/unwhitened.npz",
+        json="results/data/{dataset}/unwhitened.json",
+        runs=lambda w: jsons(registry.structure_runs(config, w.dataset)),
+        weights=lambda w: npzs(registry.structure_runs(config, w.dataset)),
+    output:
+        registry.structure_file("{dataset}"),
+    log:
+        "logs/real/{dataset}/unwhitened/structure.log",
+    benchmark:
+        "results/benchmarks/real/{dataset}/unwhitened/structure.tsv"
+    shadow:
+        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+    conda:
+        "../../environment.yml"
+    threads: config["threads"]
+    resources:
+        mem_mb=real_mem_mb,
+        runtime=real_runtime,
+        gpu=1 if USES_GPU else 0,
+    params:
+        r=config["realdata"]["structure"]["r"],
+        settings=config["realdata"]["trainer"],
+        seed=config["seed"],
+        device=config["device"],
+    script:
+        "../scripts/structure.py"

@@ -10,7 +10,9 @@ import numpy as np
 from signae import figures, provenance, realdata
 
 
-def main(dataset: str, variant: str, train_samples, test_samples, floor: float, grayscale: bool) -> None:
+def main(
+    dataset: str, variant: str, train_samples, test_samples, floor: float, grayscale: bool, validation: int = 0
+) -> None:
     images, record = f"results/data/{dataset}/images.npz", f"results/data/{dataset}/images.json"
     source = json.loads(Path(record).read_text())
     fix = f"remake it: snakemake --cores all --forcerun dataset {images}"
@@ -21,7 +23,7 @@ def main(dataset: str, variant: str, train_samples, test_samples, floor: float, 
         x_train = x_train[:train_samples]  # the first N of the official order, no shuffling
     if test_samples:
         x_test = x_test[:test_samples]
-    prep = realdata.preprocess(x_train, x_test, variant, floor, grayscale=grayscale)
+    prep = realdata.preprocess(x_train, x_test, variant, floor, grayscale=grayscale, validation=validation)
     npz = figures.variant_file(dataset, variant, "npz")
     realdata.save_prepared(prep, npz)
     provenance.write_json(
@@ -44,7 +46,15 @@ if __name__ == "__main__":
         sm = snakemake
         with provenance.job_log(sm.log[0], sm.output):
             p = sm.params
-            main(sm.wildcards.dataset, sm.wildcards.variant, p.train_samples, p.test_samples, p.floor, p.grayscale)
+            main(
+                sm.wildcards.dataset,
+                sm.wildcards.variant,
+                p.train_samples,
+                p.test_samples,
+                p.floor,
+                p.grayscale,
+                p.validation_samples,
+            )
     else:
         from signae.config import load_config
 
@@ -58,4 +68,5 @@ if __name__ == "__main__":
             rd["test_samples"],
             rd["whitening_floor"],
             ds == "cifar10" and rd["cifar10_grayscale"],
+            rd["validation_samples"],
         )
