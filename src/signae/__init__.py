@@ -21,6 +21,7 @@ data flows through the pipeline:
 - runs:          the run record: identity, paths, hidden units, save and load with checksums
 - experiment:    one checked training run of the pipeline
 - universality:  the Gaussian twin and the norm correction (figure 5)
+- structure:     what trained encoders exploit in real images; the component-shuffle experiment (figure 9)
 - evaluate:      learned spectra, decoder scale, axis alignment, learned allocation
 - tables:        the tidy table behind each figure
 - claims:        the claims table
