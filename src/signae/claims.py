@@ -244,30 +244,25 @@ def universality_claims(fig5: pd.DataFrame, tol: dict) -> list[dict]:
                     gap <= tol["vs_designed"],
                 )
             )
-    twin = fig5[fig5.series == "Gaussian twin, projected GD"]
-    for (dataset, variant, d, r), grp in twin.groupby(["dataset", "variant", "d", "r"]):
-        rows.append(
-            _row(
-                f"{dataset} {variant}: on Gaussian data of the same covariance, projected GD reaches the"
-                f" water-filling prediction at d={d}, r={r:.4g}",
-                5,
-                float(grp.predicted.iloc[0]),
-                float(grp.loss.mean()),
-                tol["twin"],
+    twin_checks = (  # (series, what reaches the prediction, tolerance key)
+        ("Gaussian twin, projected GD", "on Gaussian data of the same covariance, projected GD reaches", "twin"),
+        (
+            "Gaussian twin samples, sample-based training",
+            "on Gaussian samples of the same covariance, the sample-based trainer reaches",
+            "twin_samples",
+        ),
+    )
+    for series, what, key in twin_checks:
+        for (dataset, variant, d, r), grp in fig5[fig5.series == series].groupby(["dataset", "variant", "d", "r"]):
+            rows.append(
+                _row(
+                    f"{dataset} {variant}: {what} the water-filling prediction at d={d}, r={r:.4g}",
+                    5,
+                    float(grp.predicted.iloc[0]),
+                    float(grp.loss.mean()),
+                    tol[key],
+                )
             )
-        )
-    samples = fig5[fig5.series == "Gaussian twin samples, sample-based training"]
-    for (dataset, variant, d, r), grp in samples.groupby(["dataset", "variant", "d", "r"]):
-        rows.append(
-            _row(
-                f"{dataset} {variant}: on Gaussian samples of the same covariance, the sample-based trainer reaches"
-                f" the water-filling prediction at d={d}, r={r:.4g}",
-                5,
-                float(grp.predicted.iloc[0]),
-                float(grp.loss.mean()),
-                tol["twin_samples"],
-            )
-        )
     return rows
 
 
