@@ -73,6 +73,22 @@ def test_validation_split_is_held_out_before_fitting(images):
         realdata.preprocess(train, test, "unwhitened", floor=1e-3, validation=2950)
 
 
+def test_early_stopping_judges_an_encoder_with_the_decoder_the_run_returns(images):
+    # eq. (44): validation_risk is the validation loss of the least-squares decoder on the whole training
+    # split, the one finish() returns; a decoder fitted on the few evaluation rows would rank encoders by how
+    # well they fit from few rows (and here overfits: 40 units from 100 rows)
+    import torch
+
+    train, test = images
+    prep = realdata.preprocess(train, test, "unwhitened", floor=1e-3, validation=500)
+    src = realdata.SplitSource(prep, torch.device("cpu"), eval_rows=100, init="designed")
+    V = src.init_encoder(40, seed=0)
+    _, _, extra = src.finish(V, torch.Generator())
+    assert src.validation_risk(V) == pytest.approx(extra["validation_loss"], rel=1e-6)
+    few = realdata.sign_decoder(V, src.Z[:100], src.X[:100])
+    assert realdata.test_loss(few, V, src.Z_val, src.X_val) > 1.1 * src.validation_risk(V)
+
+
 def test_pixel_map_inverts_the_preprocessing_on_kept_pixels(images):
     train, test = images
     prep = realdata.preprocess(train, test, "unwhitened", floor=1e-3)

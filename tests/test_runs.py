@@ -13,6 +13,21 @@ from signae.runs import RunSpec
 PGD = {"steps": 5, "lr": 1.0, "decoder": "optimal", "lr_decoder": 0.2}
 
 
+def test_figure_4_overrides_apply_to_its_own_trainer_on_general_spectra_only():
+    # covariance.pgd and covariance.sample override trainers.* on Sigma != I; figures 1-3 (isotropic) and
+    # other trainers keep the defaults
+    config = {
+        "trainers": {"pgd": {"steps": 30, "lr": 1.0}, "sample": {"steps": 60, "lr": 1.0}, "tied": {"steps": 200}},
+        "covariance": {"pgd": {"steps": 200}, "sample": {"momentum": 0.9}},
+    }
+    assert runs.trainer_settings(config, "isotropic", "sample") == {"steps": 60, "lr": 1.0}
+    assert runs.trainer_settings(config, "isotropic", "pgd") == {"steps": 30, "lr": 1.0}
+    assert runs.trainer_settings(config, "levels", "sample") == {"steps": 60, "lr": 1.0, "momentum": 0.9}
+    assert runs.trainer_settings(config, "power_law", "pgd") == {"steps": 200, "lr": 1.0}
+    assert runs.trainer_settings(config, "levels", "tied") == {"steps": 200}
+    assert config["trainers"]["sample"] == {"steps": 60, "lr": 1.0}  # the config itself is not changed
+
+
 @pytest.mark.parametrize(
     "spec,stem",
     [

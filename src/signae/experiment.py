@@ -116,6 +116,7 @@ def run(
                 Sigma=Sigma,
                 device=dev,
                 estimator=s.get("estimator", "tanh"),
+                momentum=s.get("momentum", 0.0),
             )
     except torch.linalg.LinAlgError as err:
         raise diverged_error(spec, err) from err

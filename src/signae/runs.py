@@ -43,6 +43,16 @@ def fmt_r(r: float) -> str:
     return f"{float(r):g}"
 
 
+def trainer_settings(config: dict, source: str, trainer: str) -> dict:
+    """Hyper-parameters of one Gaussian run: config["trainers"][trainer], with figure 4's overrides
+    (config["covariance"]["pgd"] or ["sample"], the latter with the heavy-ball momentum of docs/theory.md
+    eq. (44)) when the source is not isotropic."""
+    settings = dict(config["trainers"][trainer])
+    if source != "isotropic" and trainer in ("pgd", "sample"):
+        settings.update(config["covariance"].get(trainer, {}))
+    return settings
+
+
 def hidden_units(r: float, d: int) -> int:
     """n = round(r d), at least 1: the one rule for the number of hidden units everywhere. (docs/theory.md eq. (30))
 

@@ -510,8 +510,10 @@ def sample_gd(
     record_every: int = 5,
     ridge: float = 1e-3,
     estimator: str = "tanh",
+    momentum: float = 0.0,
 ) -> TrainResult:
-    """Sample-based training on fresh Gaussian samples x ~ N(0, Sigma) (docs/theory.md eq. (21)):
+    """Sample-based training on fresh Gaussian samples x ~ N(0, Sigma) (docs/theory.md eq. (21); with
+    momentum > 0, the heavy-ball average of eq. (44)):
     :func:`fit_on_samples` on a :class:`GaussianSource` (Sigma None: the identity) or, for a general Sigma,
     on a :class:`SpectralGaussianSource` in Sigma's eigenbasis (encoder in whitened coordinates, as on real
     data). The recorded curve is the exact risk R(A*(B), B) of the
@@ -538,4 +540,5 @@ def sample_gd(
         record_every=record_every,
         ridge=ridge,
         estimator=estimator,
+        momentum=momentum,
     )

@@ -7,6 +7,7 @@ import sys
 
 from signae import figures as registry
 from signae import provenance
+from signae import runs
 from signae import resources as res
 from signae.codedeps import code_inputs, module_inputs
 from signae.datasets import source_files
@@ -125,11 +126,8 @@ def npzs(specs):
 
 
 def trainer_settings(wildcards):
-    """Hyper-parameters of one run: config['trainers'], with figure 4's overrides for pgd on Sigma != I."""
-    settings = dict(config["trainers"][wildcards.trainer])
-    if wildcards.source != "isotropic" and wildcards.trainer == "pgd":
-        settings.update(config["covariance"]["pgd"])
-    return settings
+    """Hyper-parameters of one run: config['trainers'], with figure 4's overrides on Sigma != I."""
+    return runs.trainer_settings(config, wildcards.source, wildcards.trainer)
 
 
 def spectrum_args(wildcards):

@@ -42,12 +42,9 @@ if __name__ == "__main__":
 
         spec = runs.RunSpec.from_stem(sys.argv[1])
         config = load_config(sys.argv[2:])
-        settings = dict(config["trainers"][spec.trainer])
-        if spec.source != "isotropic" and spec.trainer == "pgd":
-            settings.update(config["covariance"]["pgd"])
         main(
             spec,
-            settings,
+            runs.trainer_settings(config, spec.source, spec.trainer),
             config["covariance"]["spectra"].get(spec.source, {}),
             config["seed"],
             config["device"],
