@@ -241,6 +241,20 @@ def fit_decoder(chunks, ridge: float = 1e-6) -> torch.Tensor:
     return torch.linalg.solve(ff, xf.T).T
 
 
+def fresh_decoder(source, V: torch.Tensor, g: torch.Generator, chunk: int = 16384) -> torch.Tensor:
+    """Least-squares decoder of true-sign features sign(Z V^T) on ``source.fit_samples`` (None: 200 n) fresh
+    samples of a Gaussian batch source (``source.batch(k, g) -> (Z (k, kept), X (k, d))``), drawn in chunks
+    (docs/theory.md eq. (23)). V (n, kept) -> A (d, n)."""
+    samples = source.fit_samples or 200 * V.shape[0]
+
+    def chunks():
+        for start in range(0, samples, chunk):
+            Z, X = source.batch(min(chunk, samples - start), g)
+            yield torch.sign(Z @ V.T), X
+
+    return fit_decoder(chunks())
+
+
 def sharpening(it: int, steps: int, sharpness: tuple[float, float]) -> tuple[float, float]:
     """(surrogate sharpness s, step multiplier) at step `it` (docs/theory.md eq. (22)): s grows geometrically from
     s0 to s1,
@@ -319,14 +333,7 @@ class GaussianSource(SampledSource):
     def finish(self, V: torch.Tensor, g: torch.Generator, chunk: int = 16384) -> tuple[torch.Tensor, float, dict]:
         """(A, exact risk of (A, V), extra): A is the least-squares decoder of true-sign features on
         fit_samples fresh samples (docs/theory.md eq. (23))."""
-        samples = self.fit_samples or 200 * V.shape[0]
-
-        def chunks():
-            for start in range(0, samples, chunk):
-                X = self._sample(min(chunk, samples - start), g)  # (k, d)
-                yield torch.sign(X @ V.T), X
-
-        A = fit_decoder(chunks())
+        A = fresh_decoder(self, V, g, chunk)
         B64 = V.double()
         return A, float(pop.risk(A, B64)), {"encoder_risk": float(pop.encoder_risk(B64))}
 
@@ -390,14 +397,7 @@ class SpectralGaussianSource:
     def finish(self, V: torch.Tensor, g: torch.Generator, chunk: int = 16384) -> tuple[torch.Tensor, float, dict]:
         """(A, exact risk of (A, B), extra): A is the least-squares decoder of true-sign features on
         fit_samples fresh samples."""
-        samples = self.fit_samples or 200 * V.shape[0]
-
-        def chunks():
-            for start in range(0, samples, chunk):
-                Z, X = self._sample(min(chunk, samples - start), g)  # (k, kept), (k, d)
-                yield torch.sign(Z @ V.T), X
-
-        A = fit_decoder(chunks())  # (d, n)
+        A = fresh_decoder(self, V, g, chunk)  # (d, n)
         B64 = self.to_x(V.double())
         Q64 = None if self.Q is None else self.Q.double()
         S64 = torch.diag(self.lam64) if Q64 is None else (Q64 * self.lam64) @ Q64.T  # (d, d)
