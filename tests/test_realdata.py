@@ -75,18 +75,58 @@ def test_validation_split_is_held_out_before_fitting(images):
 
 def test_early_stopping_judges_an_encoder_with_the_decoder_the_run_returns(images):
     # eq. (44): validation_risk is the validation loss of the least-squares decoder on the whole training
-    # split, the one finish() returns; a decoder fitted on the few evaluation rows would rank encoders by how
-    # well they fit from few rows (and here overfits: 40 units from 100 rows)
+    # split, the one finish() returns; a decoder fitted on few rows would rank encoders by how well they fit
+    # from few rows (and here overfits: 40 units from 100 rows)
     import torch
 
     train, test = images
     prep = realdata.preprocess(train, test, "unwhitened", floor=1e-3, validation=500)
-    src = realdata.SplitSource(prep, torch.device("cpu"), eval_rows=100, init="designed")
+    src = realdata.SplitSource(prep, torch.device("cpu"), init="designed")
     V = src.init_encoder(40, seed=0)
     _, _, extra = src.finish(V, torch.Generator())
     assert src.validation_risk(V) == pytest.approx(extra["validation_loss"], rel=1e-6)
+    assert float(src.risk(V)) == pytest.approx(extra["train_loss"], rel=1e-12)
     few = realdata.sign_decoder(V, src.Z[:100], src.X[:100])
     assert realdata.test_loss(few, V, src.Z_val, src.X_val) > 1.1 * src.validation_risk(V)
+
+
+def test_sign_fit_matches_the_float64_fit_and_the_direct_loss(images):
+    # eq. (23): float32 products per chunk, float64 sums: the decoder of the float64 fit and the loss of a
+    # second pass over the split, to float32 rounding
+    import torch
+
+    from signae import train as training
+
+    prep = realdata.preprocess(*images, "unwhitened", floor=1e-3)
+    Z, X = torch.as_tensor(prep.z_train), torch.as_tensor(prep.x_train)  # float32
+    V = torch.as_tensor(realdata.designed_encoder(prep.eigenvalues, Z.shape[1], 30, seed=1), dtype=torch.float32)
+    A, loss = realdata.sign_fit(V, Z, X, chunk=700)  # several chunks, the last one short
+    F64 = torch.sign(Z.double() @ V.double().T)
+    A64 = training.fit_decoder([(F64, X.double())])
+    assert torch.allclose(A, A64, rtol=1e-5, atol=1e-7)
+    assert loss == pytest.approx(realdata.test_loss(A64, V, Z, X), rel=1e-6)
+    assert loss < realdata.test_loss(0.9 * A64, V, Z, X)  # the in-sample minimiser: any other decoder is worse
+
+
+def test_recorded_curve_and_early_stopping_share_one_fit_per_recorded_step(images, monkeypatch):
+    # eq. (44): at each recorded step one pass over the training split serves the curve and the validation
+    # loss; finish() reuses the fit of the kept encoder when it was the last one fitted
+    import torch
+
+    train, test = images
+    prep = realdata.preprocess(train, test, "unwhitened", floor=1e-3, validation=500)
+    calls = []
+    fit = realdata.sign_fit
+    monkeypatch.setattr(realdata, "sign_fit", lambda *a, **k: calls.append(1) or fit(*a, **k))
+    res = realdata.train_sample(
+        prep, 20, 10, torch.device("cpu"), record_every=5, init="gaussian", batch=256, select="last"
+    )
+    assert list(res.steps) == [0, 5, 10] and len(calls) == 3
+    calls.clear()
+    res = realdata.train_sample(
+        prep, 20, 10, torch.device("cpu"), record_every=5, init="gaussian", batch=256, select="validation"
+    )
+    assert len(calls) == 3 + (res.extra["selected_step"] != 10)
 
 
 def test_pixel_map_inverts_the_preprocessing_on_kept_pixels(images):

@@ -153,15 +153,7 @@ def run_real(
     prep = realdata.load_prepared(npz_path, json_path)
     d = prep.x_train.shape[1]
     n = hidden_units(spec.r, d)
-    options = {
-        "batch": settings["batch"],
-        "lr": settings["lr"],
-        "sharpness": tuple(settings["sharpness"]),
-        "seed": spec.seed,
-        "estimator": settings.get("estimator", "tanh"),
-        "momentum": settings.get("momentum", 0.0),
-        "select": settings.get("select", "last"),
-    }
+    options = {**realdata.trainer_options(settings, spec.seed), "select": settings.get("select", "last")}
     trivial = float(np.mean(np.sum(prep.x_test.astype(np.float64) ** 2, axis=1))) / d
     try:
         res = realdata.train_sample(prep, n, settings["steps"], dev, init=settings.get("init", "gaussian"), **options)

@@ -27,7 +27,7 @@ import torch
 
 from . import provenance, theory
 from .linalg import haar_rotation, unit_rows
-from .train import TrainResult, fit_decoder, fit_on_samples, gaussian_init
+from .train import TrainResult, decoder_from_moments, fit_on_samples, gaussian_init
 
 GREY = np.array([0.299, 0.587, 0.114])  # ITU-R 601 luma weights
 
@@ -196,11 +196,35 @@ def prediction(variant: str, eigenvalues: np.ndarray, n: int) -> float:
 
 def sign_decoder(V: torch.Tensor, Z: torch.Tensor, X: torch.Tensor, chunk: int = 16384) -> torch.Tensor:
     """Least-squares decoder A = X^T F (F^T F)^{-1} of the true-sign features F = sign(Z V^T) of a split
-    (docs/theory.md eq. (23)).
+    (docs/theory.md eq. (23)); :func:`sign_fit` without the loss.
 
     V (n, k) encoder in whitened coordinates, Z (N, k) its inputs, X (N, d) the targets. -> (d, n).
     """
-    return fit_decoder((torch.sign(Z[i : i + chunk] @ V.T), X[i : i + chunk]) for i in range(0, Z.shape[0], chunk))
+    return sign_fit(V, Z, X, chunk)[0]
+
+
+def sign_fit(V: torch.Tensor, Z: torch.Tensor, X: torch.Tensor, chunk: int = 16384) -> tuple[torch.Tensor, float]:
+    """(A, in-sample loss): the least-squares decoder of the true-sign features F = sign(Z V^T) of a split and
+    its loss on that split, from one pass over the split (docs/theory.md eq. (23)).
+
+    The products of a chunk are taken in Z's dtype (float32 on images) and summed over chunks in float64.
+    F^T F is then exact: its entries are sums of at most ``chunk`` terms +-1 or 0, integers below 2^24.
+    X^T F carries float32 rounding only (relative ~1e-7 per entry). The loss needs no second pass:
+    sum ||x - A f||^2 = sum ||x||^2 - 2 <A, X^T F> + <A F^T F, A>.
+    V (n, k), Z (N, k), X (N, d). -> (A (d, n) float64, loss float).
+    """
+    V = V.to(Z.dtype)
+    ff = xf = None
+    sxx = 0.0
+    for i in range(0, Z.shape[0], chunk):
+        F = torch.sign(Z[i : i + chunk] @ V.T)  # (c, n)
+        Xc = X[i : i + chunk]  # (c, d)
+        f2, x2 = (F.T @ F).double(), (Xc.T @ F).double()  # (n, n), (d, n)
+        ff, xf = (f2, x2) if ff is None else (ff + f2, xf + x2)
+        sxx += float(Xc.double().pow(2).sum())
+    A = decoder_from_moments(ff, xf)  # (d, n)
+    loss = (sxx - 2 * float((A * xf).sum()) + float(((A @ ff) * A).sum())) / (Z.shape[0] * X.shape[1])
+    return A, loss
 
 
 def test_loss(A: torch.Tensor, V: torch.Tensor, Z: torch.Tensor, X: torch.Tensor, chunk: int = 16384) -> float:
@@ -242,15 +266,14 @@ class SplitSource:
     Gaussian encoder in the variant's own coordinates (``init="gaussian"``: B with N(0, 1) entries in
     x-space, so V = B Sigma^{1/2} restricted to the kept directions) or at the designed encoder
     (``init="designed"``, :func:`designed_encoder`: training as refinement); batches are rows drawn
-    uniformly with replacement. The recorded curve is the true-sign loss with the least-squares decoder on
-    a fixed evaluation batch (the first ``eval_rows`` training rows), and ``validation_risk`` the loss on
-    the validation split of the decoder fitted on the whole training split (early stopping, docs/theory.md
-    eq. (44)); the final decoder is
-    the least-squares fit on the whole training split, and the final loss is the test-split loss (the
-    training- and validation-split losses in ``extra``).
+    uniformly with replacement. Every encoder is judged with the decoder the run would return: the
+    least-squares fit on the whole training split (:func:`sign_fit`). The recorded curve is that decoder's
+    training-split loss, ``validation_risk`` its loss on the validation split (early stopping,
+    docs/theory.md eq. (44)); the last fit is kept, so the two share one pass over the split at each recorded
+    step. The final loss is the test-split loss (the training- and validation-split losses in ``extra``).
     """
 
-    def __init__(self, prep: Prepared, device: torch.device, eval_rows: int = 8192, init: str = "gaussian"):
+    def __init__(self, prep: Prepared, device: torch.device, init: str = "gaussian"):
         if init not in ("gaussian", "designed"):
             raise ValueError(f"realdata.trainer.init must be 'gaussian' or 'designed', got {init!r}")
         self.prep, self.device, self.init = prep, device, init
@@ -259,10 +282,10 @@ class SplitSource:
         self.X = torch.as_tensor(prep.x_train, device=device)  # (N, d)
         self.Z = torch.as_tensor(prep.z_train, device=device)  # (N, k)
         self.basis = torch.as_tensor(prep.encoder_basis, dtype=torch.float32, device=device)  # (d, k): x -> z
-        self.eval_rows = min(eval_rows, self.Z.shape[0])
         has_val = prep.x_val is not None and len(prep.x_val) > 0
         self.Z_val = torch.as_tensor(prep.z_val, device=device) if has_val else None  # (N_val, k)
         self.X_val = torch.as_tensor(prep.x_val, device=device) if has_val else None  # (N_val, d)
+        self._last_fit = None  # (V, A, training-split loss) of the last encoder fitted
 
     def init_encoder(self, n: int, seed: int) -> torch.Tensor:
         if self.init == "designed":
@@ -281,30 +304,50 @@ class SplitSource:
     def to_x(self, V: torch.Tensor) -> torch.Tensor:
         return unit_rows(V @ self.basis.T)  # (n, d) encoder in x-space: sign(B x) = sign(V z)
 
-    def risk(self, V: torch.Tensor) -> torch.Tensor:
-        Z, X = self.Z[: self.eval_rows], self.X[: self.eval_rows]
+    def fit(self, V: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """(A (d, n), training-split loss) of encoder V (n, k) with the least-squares decoder of the whole
+        training split (:func:`sign_fit`); the last one is kept, so asking again for the same V costs nothing."""
         Vd = V.detach()
-        A = sign_decoder(Vd, Z, X)
-        return torch.as_tensor(test_loss(A, Vd, Z, X), dtype=torch.float64)
+        if self._last_fit is None or not torch.equal(self._last_fit[0], Vd):
+            self._last_fit = (Vd.clone(), *sign_fit(Vd, self.Z, self.X))
+        return self._last_fit[1], self._last_fit[2]
+
+    def risk(self, V: torch.Tensor) -> torch.Tensor:
+        return torch.tensor(self.fit(V)[1], dtype=torch.float64)
 
     def validation_risk(self, V: torch.Tensor) -> float:
         """Loss on the validation split of the decoder the run would return with this encoder: the
         least-squares fit on the whole training split (as in :meth:`finish`). A decoder fitted on fewer rows
-        (the evaluation rows) would rank encoders by how well they fit from few rows: at r = 1 on grey
-        CIFAR-10 (8192 rows, 1024 units) it preferred a refined encoder that is worse than the designed one
-        with the full decoder, on validation as on test (docs/theory.md eq. (44))."""
+        would rank encoders by how well they fit from few rows: at r = 1 on grey CIFAR-10 (8192 rows, 1024
+        units) it preferred a refined encoder that is worse than the designed one with the full decoder, on
+        validation as on test (docs/theory.md eq. (44))."""
         if self.Z_val is None:
             raise ValueError("early stopping needs a validation split: set realdata.validation_samples > 0")
-        Vd = V.detach()
-        return test_loss(sign_decoder(Vd, self.Z, self.X), Vd, self.Z_val, self.X_val)
+        return test_loss(self.fit(V)[0], V.detach(), self.Z_val, self.X_val)
 
     def finish(self, V: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, float, dict]:
-        A = sign_decoder(V, self.Z, self.X)
+        A, train_loss = self.fit(V)
         loss_test = split_loss(A, V, self.prep.z_test, self.prep.x_test, self.device)
-        extra = {"train_loss": test_loss(A, V, self.Z, self.X)}
+        extra = {"train_loss": train_loss}
         if self.prep.x_val is not None and len(self.prep.x_val):
             extra["validation_loss"] = split_loss(A, V, self.prep.z_val, self.prep.x_val, self.device)
         return A, loss_test, extra
+
+
+def trainer_options(settings: dict, seed: int) -> dict:
+    """The keyword options of :func:`signae.train.fit_on_samples` that config ``realdata.trainer`` sets (batch,
+    lr, sharpness, ridge of the batch decoder, estimator, momentum; docs/theory.md eq. (21), eq. (44)), with
+    the run's seed: one reading of the settings for the runs on images, on shuffled images (figure 9) and on
+    Gaussian samples of the twins."""
+    return {
+        "batch": settings["batch"],
+        "lr": settings["lr"],
+        "sharpness": tuple(settings["sharpness"]),
+        "seed": seed,
+        "ridge": settings.get("ridge", 1e-3),
+        "estimator": settings.get("estimator", "tanh"),
+        "momentum": settings.get("momentum", 0.0),
+    }
 
 
 def train_sample(
@@ -322,5 +365,5 @@ def evaluate_designed(prep: Prepared, n: int, seed: int, device: torch.device) -
     k = prep.z_train.shape[1]
     V = torch.as_tensor(designed_encoder(prep.eigenvalues, k, n, seed), dtype=torch.float32, device=device)
     Ztr, Xtr = torch.as_tensor(prep.z_train, device=device), torch.as_tensor(prep.x_train, device=device)
-    A = sign_decoder(V, Ztr, Xtr)
-    return split_loss(A, V, prep.z_test, prep.x_test, device), test_loss(A, V, Ztr, Xtr)
+    A, train_loss = sign_fit(V, Ztr, Xtr)
+    return split_loss(A, V, prep.z_test, prep.x_test, device), train_loss

@@ -185,13 +185,8 @@ def experiment(prep, run_jsons, r_values, settings: dict, seed: int, device) -> 
             settings["steps"],
             dev,
             init=settings.get("init", "gaussian"),
-            batch=settings["batch"],
-            lr=settings["lr"],
-            sharpness=tuple(settings["sharpness"]),
-            seed=seed,
-            estimator=settings.get("estimator", "tanh"),
-            momentum=settings.get("momentum", 0.0),
             select=settings.get("select", "last"),
+            **realdata.trainer_options(settings, seed),
         )
         add("shuffled", "trained", n, seed, res.final_loss, res.B, shuffled.x_test)
         print(f"r={n / d:.4f}: shuffled images, trained {res.final_loss:.5f} ({res.wall_time_s:.1f} s)")

@@ -39,7 +39,8 @@ class TrainResult:
     steps:      (k,) iteration numbers at which the loss was recorded
     losses:     (k,) loss of the encoder at those iterations with its best decoder: the exact
                 population risk R(A*(B), B) on Gaussian data (or R(A, B) for a trained decoder), the
-                true-sign loss with the least-squares decoder on a fixed evaluation batch on real data
+                training-split loss (true sign) with the least-squares decoder of the whole training split on
+                real data
     B_init:     (n, d) encoder at initialisation, unit rows, acting on the data's own x
     B:          (n, d) trained encoder, unit rows, acting on the data's own x
     A:          (d, n) trained decoder
@@ -236,6 +237,13 @@ def fit_decoder(chunks, ridge: float = 1e-6) -> torch.Tensor:
         F, X = F.double(), X.double()
         ff = F.T @ F if ff is None else ff + F.T @ F  # (n, n)
         xf = X.T @ F if xf is None else xf + X.T @ F  # (d, n)
+    return decoder_from_moments(ff, xf, ridge)
+
+
+def decoder_from_moments(ff: torch.Tensor, xf: torch.Tensor, ridge: float = 1e-6) -> torch.Tensor:
+    """The least-squares decoder xf ff^{-1} from the summed moments ff = sum f f^T (n, n) and xf = sum x f^T
+    (d, n) (docs/theory.md eq. (23)); ridge, relative to the mean diagonal of ff, only guards the solve.
+    -> (d, n)."""
     n = ff.shape[0]
     ff = ff + ridge * torch.trace(ff) / n * torch.eye(n, dtype=ff.dtype, device=ff.device)
     return torch.linalg.solve(ff, xf.T).T

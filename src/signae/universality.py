@@ -129,19 +129,12 @@ def twin_samples(
     (:class:`signae.train.SpectralGaussianSource`; docs/theory.md eq. (32)); fresh samples cannot
     be overfitted, so no early stopping. Its final loss is
     the exact risk of the encoder with its least-squares decoder from ``fit_samples`` fresh samples."""
+    from . import realdata
+
     source = train.SpectralGaussianSource(eigenvalues, torch.device(device), kept=kept, fit_samples=fit_samples)
     steps = settings.get("gaussian_init_steps") or settings["steps"]
     return train.fit_on_samples(
-        source,
-        n,
-        steps,
-        batch=settings["batch"],
-        lr=settings["lr"],
-        sharpness=tuple(settings["sharpness"]),
-        seed=seed,
-        record_every=max(1, steps // 10),
-        estimator=settings.get("estimator", "tanh"),
-        momentum=settings.get("momentum", 0.0),
+        source, n, steps, record_every=max(1, steps // 10), **realdata.trainer_options(settings, seed)
     )
 
 
