@@ -128,3 +128,17 @@ def test_closed_form_gradient_matches_autograd(with_sigma):
     risk, g2 = population.encoder_risk_and_grad(V, Sigma)
     assert float(risk) == pytest.approx(loss.item(), abs=1e-13)
     assert float(torch.linalg.norm(g - g2) / torch.linalg.norm(g)) < 1e-10
+
+
+def test_closed_form_gradient_takes_a_diagonal_covariance_as_its_diagonal():
+    # eq. (18): a diagonal Sigma passed as (d,) gives the numbers of the dense (d, d) product, and differs
+    # from the identity's (so the diagonal is not ignored)
+    d, n = 24, 40
+    lam = torch.as_tensor(data.spectrum("power_law", d, exponent=0.5))
+    V = linalg.unit_rows(torch.randn(n, d, dtype=torch.float64, generator=torch.Generator().manual_seed(2)))
+    risk, grad = population.encoder_risk_and_grad(V, torch.diag(lam))
+    risk1, grad1 = population.encoder_risk_and_grad(V, lam)
+    assert float(risk1) == pytest.approx(float(risk), abs=1e-14)
+    assert float(torch.linalg.norm(grad1 - grad)) <= 1e-14 * float(torch.linalg.norm(grad))
+    _, grad_identity = population.encoder_risk_and_grad(V, None)
+    assert float(torch.linalg.norm(grad_identity - grad)) > 1e-3 * float(torch.linalg.norm(grad))

@@ -154,7 +154,9 @@ def encoder_risk_and_grad(V: torch.Tensor, Sigma: torch.Tensor | None = None) ->
     """R(A*(B), B) and its gradient with respect to a unit-row whitened encoder V, in closed form
     (docs/theory.md eq. (18)).
 
-    V: (n, d) with unit rows (V = B Sigma^{1/2}; V = Bbar for Sigma = I). Sigma: (d, d) or None (I).
+    V: (n, d) with unit rows (V = B Sigma^{1/2}; V = Bbar for Sigma = I). Sigma: (d, d), its diagonal (d,) when
+    it is diagonal (W Sigma is then a column scaling, the same numbers without the (n, d, d) product), or
+    None (I).
     With G = V V^T, S = arcsin(G) (unit diagonal kept at pi/2), W = S^{-1} V and
     f = tr(S^{-1} V Sigma V^T), R = (tr Sigma - f) / d and
 
@@ -170,9 +172,10 @@ def encoder_risk_and_grad(V: torch.Tensor, Sigma: torch.Tensor | None = None) ->
     S = torch.asin(off).fill_diagonal_(math.pi / 2)  # arcsin(G), unit diagonal kept at pi/2
     L, info = torch.linalg.cholesky_ex(S)
     W = torch.cholesky_solve(V, L) if _factorised(info) else torch.linalg.solve(S, V)  # (n, d)
-    WS = W if Sigma is None else W @ Sigma  # (n, d)
+    diagonal = Sigma is not None and Sigma.dim() == 1
+    WS = W if Sigma is None else W * Sigma if diagonal else W @ Sigma  # (n, d)
     f = (WS * V).sum()  # tr(S^-1 V Sigma V^T)
-    trace = float(d) if Sigma is None else torch.diagonal(Sigma).sum()
+    trace = float(d) if Sigma is None else Sigma.sum() if diagonal else torch.diagonal(Sigma).sum()
     P = (WS @ W.T).mul_(off.mul_(off).neg_().add_(1).rsqrt_())  # arcsin'(x) = 1/sqrt(1 - x^2)
     P.fill_diagonal_(0)  # (n, n)
     grad = (P @ V).sub_(WS).mul_(2 / d)  # dR/dV = -(2/d)(W Sigma - P V)

@@ -124,6 +124,8 @@ def projected_gd(
     A = torch.zeros(d, n, dtype=dtype, device=device, requires_grad=True) if decoder == "joint" else None
 
     S = _as_tensor(Sigma, device, dtype)  # (d, d) or None: the covariance, for the gradient and the final risk
+    # a diagonal Sigma (the Gaussian twins, in their eigenbasis) enters the gradient as its diagonal: same numbers
+    S_grad = S if S is None or torch.count_nonzero(S - torch.diag(torch.diagonal(S))) else torch.diagonal(S)
     rec_steps, rec_losses = [], []
     last = None  # backtracking: (loss, gradient, V) before the last step
     synchronize(device)
@@ -131,7 +133,7 @@ def projected_gd(
     for it in range(steps + 1):
         if decoder == "optimal":  # closed-form gradient (checked against autograd in the tests)
             with torch.no_grad():
-                loss, grad_V = pop.encoder_risk_and_grad(V, S)
+                loss, grad_V = pop.encoder_risk_and_grad(V, S_grad)
                 if backtrack and it > 0 and loss > last[0]:  # undo the step, halve it
                     V.copy_(last[2])
                     loss, grad_V = last[0], last[1]
