@@ -245,3 +245,25 @@ def test_real_denoiser_claims_hold_when_the_denoiser_helps_and_fail_when_it_does
     bad.loc[pick, "loss"] = 0.3 * 0.5 * 1.001  # no better than the linear decoder
     failing = [r["claim"] for r in claims.real_denoiser_claims(bad) if not r["holds"]]
     assert failing == ["cifar10: the pixel-domain denoiser lowers the linear decoder's test loss at r=0.5"]
+
+
+def test_trainer_options_carry_the_ridge_of_the_batch_decoder_to_the_trainer():
+    # eq. (21): realdata.trainer.ridge reaches the twin's trainer (and, through the same trainer_options, the
+    # runs on images): two ridges, the same seed, different encoders
+    from signae import universality
+
+    lam = np.linspace(2.0, 0.1, 24)
+    base = dict(steps=5, batch=256, lr=8.0, sharpness=[1.0, 6.0], estimator="tanh", momentum=0.9)
+    a = universality.twin_samples(lam, 24, 12, {**base, "ridge": 1e-3}, 2000, 0, "cpu")
+    b = universality.twin_samples(lam, 24, 12, {**base, "ridge": 0.3}, 2000, 0, "cpu")
+    c = universality.twin_samples(lam, 24, 12, {**base, "ridge": 0.3}, 2000, 0, "cpu")
+    assert np.array_equal(b.B, c.B) and not np.allclose(a.B, b.B, atol=1e-4)
+    assert realdata.trainer_options({**base, "ridge": 0.3}, 7) == {
+        "batch": 256,
+        "lr": 8.0,
+        "sharpness": (1.0, 6.0),
+        "seed": 7,
+        "ridge": 0.3,
+        "estimator": "tanh",
+        "momentum": 0.9,
+    }
