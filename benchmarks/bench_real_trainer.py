@@ -7,9 +7,10 @@ with a validation split). For MNIST and CIFAR-10 at --r, prints from one run on 
 
 1. the designed encoder's validation loss (the target), and a plain torch matmul's GFLOP/s timed in the same
    run (machines differ from day to day: compare the times through it);
-2. for each trainer (the former default: Gaussian initialisation, no momentum, 150 steps; the Gaussian-
-   initialised trainer with momentum, 60 steps; the default: momentum, refinement from the designed encoder
-   with early stopping, 60 steps): wall time, validation and test loss against the designed encoder's, and
+2. for each trainer (the former default: Gaussian initialisation, no momentum, ridge 1e-3, 150 steps; the
+   Gaussian-initialised trainer with momentum, 60 steps, ridge 1e-3 and 0.3 (the batch decoder's,
+   docs/theory.md eq. (21)); the default: momentum, ridge 0.3, refinement from the designed encoder with early
+   stopping, 60 steps): wall time, validation and test loss against the designed encoder's, and
    the wall time at which the validation loss (recorded every 5 steps, with the decoder fitted on the whole
    training split) first reaches the designed encoder's ("never" when it does not). Times exclude the
    recording itself unless the trainer uses it (early stopping).
@@ -27,10 +28,17 @@ from signae.device import set_threads
 from signae.runs import hidden_units
 
 TRAINERS = {
-    "former (Gaussian init, no momentum, 150 steps)": dict(steps=150, init="gaussian", momentum=0.0, select="last"),
-    "Gaussian init, momentum 0.9, 60 steps": dict(steps=60, init="gaussian", momentum=0.9, select="last"),
-    "default: refined from designed, momentum 0.9, early-stopped, 60 steps": dict(
-        steps=60, init="designed", momentum=0.9, select="validation"
+    "former (Gaussian init, no momentum, ridge 1e-3, 150 steps)": dict(
+        steps=150, init="gaussian", momentum=0.0, ridge=1e-3, select="last"
+    ),
+    "Gaussian init, momentum 0.9, ridge 1e-3, 60 steps": dict(
+        steps=60, init="gaussian", momentum=0.9, ridge=1e-3, select="last"
+    ),
+    "Gaussian init, momentum 0.9, ridge 0.3, 60 steps": dict(
+        steps=60, init="gaussian", momentum=0.9, ridge=0.3, select="last"
+    ),
+    "default: refined from designed, momentum 0.9, ridge 0.3, early-stopped, 60 steps": dict(
+        steps=60, init="designed", momentum=0.9, ridge=0.3, select="validation"
     ),
 }
 
@@ -98,6 +106,7 @@ def main() -> None:
                 seed=0,
                 record_every=5,
                 momentum=t["momentum"],
+                ridge=t["ridge"],
                 select=t["select"],
             )
             reached = next((f"{s:.1f}" for s, v in src.curve if v <= target), "never")
