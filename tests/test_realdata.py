@@ -86,7 +86,7 @@ def test_early_stopping_judges_an_encoder_with_the_decoder_the_run_returns(image
     _, _, extra = src.finish(V, torch.Generator())
     assert src.validation_risk(V) == pytest.approx(extra["validation_loss"], rel=1e-6)
     assert float(src.risk(V)) == pytest.approx(extra["train_loss"], rel=1e-12)
-    few = realdata.sign_decoder(V, src.Z[:100], src.X[:100])
+    few, _ = realdata.sign_fit(V, src.Z[:100], src.X[:100])
     assert realdata.test_loss(few, V, src.Z_val, src.X_val) > 1.1 * src.validation_risk(V)
 
 
@@ -200,7 +200,7 @@ def test_pixel_denoiser_on_real_mnist_recovers_the_run_and_lowers_the_loss(tmp_p
     V = torch.as_tensor(realdata.designed_encoder(prep.eigenvalues, prep.z_train.shape[1], n, seed=0))
     V = V.float()
     Ztr, Xtr = torch.as_tensor(prep.z_train), torch.as_tensor(prep.x_train)
-    A = realdata.sign_decoder(V, Ztr, Xtr)  # (d, n)
+    A, _ = realdata.sign_fit(V, Ztr, Xtr)  # (d, n)
     linear = realdata.test_loss(A, V, torch.as_tensor(prep.z_test), torch.as_tensor(prep.x_test))
     B = (V.double() @ torch.as_tensor(prep.encoder_basis).T).float()  # (n, d): sign(B x) = sign(V z)
     res = real_denoiser.fit(prep, A.float().numpy(), B.numpy(), knots=129)

@@ -194,15 +194,6 @@ def prediction(variant: str, eigenvalues: np.ndarray, n: int) -> float:
     return theory.water_filling(eigenvalues, n).risk
 
 
-def sign_decoder(V: torch.Tensor, Z: torch.Tensor, X: torch.Tensor, chunk: int = 16384) -> torch.Tensor:
-    """Least-squares decoder A = X^T F (F^T F)^{-1} of the true-sign features F = sign(Z V^T) of a split
-    (docs/theory.md eq. (23)); :func:`sign_fit` without the loss.
-
-    V (n, k) encoder in whitened coordinates, Z (N, k) its inputs, X (N, d) the targets. -> (d, n).
-    """
-    return sign_fit(V, Z, X, chunk)[0]
-
-
 def sign_fit(V: torch.Tensor, Z: torch.Tensor, X: torch.Tensor, chunk: int = 16384) -> tuple[torch.Tensor, float]:
     """(A, in-sample loss): the least-squares decoder of the true-sign features F = sign(Z V^T) of a split and
     its loss on that split, from one pass over the split (docs/theory.md eq. (23)).
@@ -339,15 +330,15 @@ def trainer_options(settings: dict, seed: int) -> dict:
     lr, sharpness, ridge of the batch decoder, estimator, momentum; docs/theory.md eq. (21), eq. (44)), with
     the run's seed: one reading of the settings for the runs on images, on shuffled images (figure 9) and on
     Gaussian samples of the twins."""
-    return {
+    options = {
         "batch": settings["batch"],
         "lr": settings["lr"],
         "sharpness": tuple(settings["sharpness"]),
         "seed": seed,
-        "ridge": settings.get("ridge", 1e-3),
-        "estimator": settings.get("estimator", "tanh"),
-        "momentum": settings.get("momentum", 0.0),
     }
+    # the config always sets these (the schema requires them); absent, fit_on_samples' own defaults apply
+    optional = ("ridge", "estimator", "momentum")
+    return options | {key: settings[key] for key in optional if key in settings}
 
 
 def train_sample(
