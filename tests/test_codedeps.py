@@ -108,3 +108,16 @@ def test_real_scripts(repo_root):
     for rel in plot + train:
         assert (repo_root / rel).is_file(), rel
     assert "src/signae/__init__.py" not in train  # docstring and __version__ only
+
+
+def test_an_edited_or_new_module_is_read_again_in_the_same_process(tmp_path):
+    """Imports are parsed once per distinct source text (a DAG asks for them hundreds of times): an edit, or a
+    module file that appears later, must still change the answer."""
+    root = _fake(tmp_path, "from signae import a\n", a="", b="")
+    assert code_inputs("workflow/scripts/s.py", root) == ["src/signae/a.py"]
+    (root / "src/signae/a.py").write_text("from . import b\n")
+    assert code_inputs("workflow/scripts/s.py", root) == ["src/signae/a.py", "src/signae/b.py"]
+    (root / "src/signae/a.py").write_text("from . import b, c\n")  # c.py does not exist yet
+    assert code_inputs("workflow/scripts/s.py", root) == ["src/signae/a.py", "src/signae/b.py"]
+    (root / "src/signae/c.py").write_text("")
+    assert code_inputs("workflow/scripts/s.py", root) == ["src/signae/a.py", "src/signae/b.py", "src/signae/c.py"]

@@ -176,3 +176,14 @@ def test_cifar10_batches_decode_to_hwc_rgb():
         blobs[f"{CIFAR10.base_folder}/{fname}"] = pickle.dumps({"data": rows, "labels": [1, 2, 3]})
     arrays = datasets.decode_root("cifar10", blobs, "test")
     assert np.array_equal(arrays["x_test"], images) and arrays["x_train"].shape == (15, 32, 32, 3)
+
+
+def test_root_files_are_torchvisions_files_and_sums():
+    """datasets.ROOT_FILES writes out torchvision's file names and MD5 sums (so that building the workflow's
+    DAG does not import torchvision); they must stay torchvision's."""
+    from torchvision.datasets import CIFAR10, MNIST
+
+    mnist = [(Path("MNIST") / "raw" / f, md5) for f, md5 in MNIST.resources]
+    cifar = [(Path(CIFAR10.base_folder) / f, md5) for f, md5 in CIFAR10.train_list + CIFAR10.test_list]
+    assert datasets.root_files("mnist") == mnist
+    assert datasets.root_files("cifar10") == cifar

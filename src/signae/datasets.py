@@ -90,12 +90,31 @@ def _torchvision_class(name: str):
     return tvd.MNIST if name == "mnist" else tvd.CIFAR10
 
 
+#: The files of a torchvision root that a data set is read from, with torchvision's MD5 sums (MNIST.resources;
+#: CIFAR10.base_folder, train_list, test_list; tests/test_datasets.py checks that the two agree). Written out
+#: here because the workflow asks for them while it builds its DAG, and importing torchvision there cost
+#: about 4 s per snakemake process.
+ROOT_FILES = {
+    "mnist": (
+        ("MNIST/raw/train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+        ("MNIST/raw/train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
+        ("MNIST/raw/t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
+        ("MNIST/raw/t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
+    ),
+    "cifar10": (
+        ("cifar-10-batches-py/data_batch_1", "c99cafc152244af753f735de768cd75f"),
+        ("cifar-10-batches-py/data_batch_2", "d4bba439e000b95fd0a9bffe97cbabec"),
+        ("cifar-10-batches-py/data_batch_3", "54ebc095f3ab1f0389bbae665268c751"),
+        ("cifar-10-batches-py/data_batch_4", "634d18415352ddfa80567beed471001a"),
+        ("cifar-10-batches-py/data_batch_5", "482c414d41f54cd18b22e5b47cb7c3cb"),
+        ("cifar-10-batches-py/test_batch", "40351d587109b95175f43aff81a1287e"),
+    ),
+}
+
+
 def root_files(name: str) -> list[tuple[Path, str]]:
-    """(path relative to a torchvision root, MD5) of every file a data set is read from."""
-    cls = _torchvision_class(name)
-    if name == "mnist":
-        return [(Path("MNIST") / "raw" / fname, md5) for fname, md5 in cls.resources]
-    return [(Path(cls.base_folder) / fname, md5) for fname, md5 in cls.train_list + cls.test_list]
+    """(path relative to a torchvision root, MD5) of every file a data set is read from (:data:`ROOT_FILES`)."""
+    return [(Path(rel), md5) for rel, md5 in ROOT_FILES[name]]
 
 
 def source_files(name: str, spec: dict) -> list[str]:
@@ -161,12 +180,15 @@ def decode_root(name: str, blobs: dict[str, bytes], source: str) -> dict:
         }
     import pickle
 
-    cls = _torchvision_class(name)
+    rels = [str(rel) for rel, _ in root_files(name)]
     out = {}
-    for split, names in (("train", [f for f, _ in cls.train_list]), ("test", [f for f, _ in cls.test_list])):
+    for split, names in (
+        ("train", [r for r in rels if "data_batch" in r]),
+        ("test", [r for r in rels if "test_batch" in r]),
+    ):
         xs, ys = [], []
-        for fname in names:
-            batch = pickle.loads(blobs[str(Path(cls.base_folder) / fname)], encoding="latin1")
+        for rel in names:
+            batch = pickle.loads(blobs[rel], encoding="latin1")
             xs.append(np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
             ys.append(np.asarray(batch.get("labels", batch.get("fine_labels"))))
         out[f"x_{split}"], out[f"y_{split}"] = np.concatenate(xs), np.concatenate(ys)
