@@ -561,7 +561,8 @@ def test_a_job_tells_whether_the_run_that_started_it_is_still_there(monkeypatch)
 
 def test_a_cifar10_download_is_decoded_from_the_verified_archive_in_memory(tmp_path, monkeypatch):
     """The download path end to end without the network: a small archive in CIFAR-10's layout served from a
-    file:// address (torchvision's address and sums replaced by its own). Nothing is extracted, a corrupt
+    file:// address (torchvision's address and archive sum, and the file sums of datasets.ROOT_FILES,
+    replaced by its own). Nothing is extracted, a corrupt
     download is refused naming its MD5, and a second call reuses the archive without fetching it."""
     import io
     import pickle
@@ -586,8 +587,11 @@ def test_a_cifar10_download_is_decoded_from_the_verified_archive_in_memory(tmp_p
     md5 = hashlib.md5
     monkeypatch.setattr(CIFAR10, "url", served.as_uri())
     monkeypatch.setattr(CIFAR10, "tgz_md5", md5(buf.getvalue()).hexdigest())
-    monkeypatch.setattr(CIFAR10, "train_list", [["data_batch_1", md5(batches["data_batch_1"]).hexdigest()]])
-    monkeypatch.setattr(CIFAR10, "test_list", [["test_batch", md5(batches["test_batch"]).hexdigest()]])
+    monkeypatch.setitem(
+        datasets.ROOT_FILES,
+        "cifar10",
+        tuple((f"cifar-10-batches-py/{f}", md5(batches[f]).hexdigest()) for f in ("data_batch_1", "test_batch")),
+    )
 
     arrays, info = datasets.obtain("cifar10", {"root": None, "npz": None}, tmp_path / "dl")
     assert arrays["x_train"].shape == (6, 32, 32, 3) and arrays["x_test"].shape == (4, 32, 32, 3)

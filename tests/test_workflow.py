@@ -344,27 +344,32 @@ def test_interrupted_run_resumes_without_recomputing_finished_results(gaussian_q
 
     assert _snakemake(wf, "--cores", "2", *cfg).returncode == 0  # bring the tables up to the rerun run
 
-    # A style change redraws the figures and nothing else: no training, no table, no claims.
-    with open(wf / "src" / "signae" / "plotting.py", "a") as fh:
-        fh.write("\n# a style change\n")
-    jobs = _planned_jobs(_snakemake(wf, "--dry-run", *cfg).stdout)
+    # What an edit reruns, planned (each edit is undone, mtime included, before the next: the plans are the
+    # point, and running them would redraw every figure):
+    def planned_after_appending(rel: str, text: str) -> list[tuple[str, str]]:
+        path = wf / rel
+        before, stat = path.read_bytes(), path.stat()
+        with open(path, "a") as fh:
+            fh.write(text)
+        try:
+            return _planned_jobs(_snakemake(wf, "--dry-run", *cfg).stdout)
+        finally:
+            path.write_bytes(before)
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    # a style change redraws the figures and nothing else: no training, no table, no claims
+    jobs = planned_after_appending("src/signae/plotting.py", "\n# a style change\n")
     assert sorted(jobs) == sorted([("all", "")] + [("figure_plot", f"figure={stem}") for stem in FIGURES]), jobs
-    assert _snakemake(wf, "--cores", "2", *cfg).returncode == 0
     # a caption change redraws only its figure (the caption travels with the figure into the report)
-    with open(wf / "workflow" / "report" / "fig1.rst", "a") as fh:
-        fh.write("\nA new sentence.\n")
-    jobs = _planned_jobs(_snakemake(wf, "--dry-run", *cfg).stdout)
+    jobs = planned_after_appending("workflow/report/fig1.rst", "\nA new sentence.\n")
     assert sorted(jobs) == [("all", ""), ("figure_plot", "figure=fig1_limit")], jobs
-    assert _snakemake(wf, "--cores", "2", *cfg).returncode == 0
+    # reruns follow the code: editing R*(r) reruns what imports signae.theory (training records the
+    # prediction; tables evaluate it) and not the untrained baseline, which never imports it
+    rules = {rule for rule, _ in planned_after_appending("src/signae/theory.py", "\n# an edit of a formula's module\n")}
+    assert {"train", "figure_table", "claims"} <= rules and "untrained_baseline" not in rules, rules
+    # and with every edit undone there is nothing to do (the plans above came from the edits alone)
     plan = _snakemake(wf, "--dry-run", *cfg)
     assert "Nothing to be done" in plan.stdout + plan.stderr
-
-    # Reruns follow the code: editing R*(r) reruns what imports signae.theory (training records the
-    # prediction; tables evaluate it) and not the untrained baseline, which never imports it.
-    with open(wf / "src" / "signae" / "theory.py", "a") as fh:
-        fh.write("\n# an edit of a formula's module\n")
-    rules = {rule for rule, _ in _planned_jobs(_snakemake(wf, "--dry-run", *cfg).stdout)}
-    assert {"train", "figure_table", "claims"} <= rules and "untrained_baseline" not in rules, rules
 
 
 def test_the_figure_registry_drives_the_rules(repo_root, gaussian_quick_run, tmp_path):
