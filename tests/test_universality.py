@@ -84,3 +84,41 @@ def test_twin_pgd_reaches_water_filling_on_a_steep_spectrum():
 def test_backtracking_needs_the_optimal_decoder():
     with pytest.raises(ValueError, match="backtrack"):
         train.projected_gd(16, 8, 2, decoder="joint", backtrack=True)
+
+
+def test_a_decoder_fitted_on_n_samples_adds_n_over_n_minus_n_to_the_exact_risk():
+    """Why figure 5's twin check judges the encoder by its exact risk with A*(B): the least-squares decoder
+    from N fresh samples adds n / (N - n) of the risk, whatever the encoder (the excess risk of least squares
+    with n regressors). Measured here on a fixed (designed) encoder: 4 draws, whose excess varies by about 3%
+    of itself; 10% tolerance. With N / 2 samples the excess would double."""
+    from signae import realdata
+
+    d, kept, n, N = 64, 48, 32, 1000
+    lam = d * np.arange(1, d + 1) ** -1.0 / (np.arange(1, d + 1) ** -1.0).sum()
+    src = train.SpectralGaussianSource(lam, torch.device("cpu"), torch.float64, kept=kept, fit_samples=N)
+    V = torch.as_tensor(realdata.designed_encoder(lam, kept, n, 0))  # (n, kept)
+    excess = []
+    for seed in range(4):
+        _, fitted, extra = src.finish(V, torch.Generator().manual_seed(seed))
+        assert extra["encoder_risk"] == pytest.approx(float(pop.spectral_encoder_risk(V, torch.as_tensor(lam))))
+        excess.append(fitted / extra["encoder_risk"] - 1)
+    assert np.mean(excess) == pytest.approx(n / (N - n), rel=0.10)
+
+
+def test_twin_sample_rows_report_the_exact_risk_with_the_fitted_decoder_beside_it():
+    """Figure 5's twin-sample rows: loss is the trained encoder's exact risk with A*(B) (what water-filling
+    predicts, as for projected GD on the twin), loss_fitted_decoder the same encoder with the decoder from
+    as many samples as the training split has rows."""
+    from types import SimpleNamespace
+
+    from signae import realdata
+
+    d, kept, N = 32, 24, 1500
+    lam = d * np.arange(1, d + 1) ** -1.0 / (np.arange(1, d + 1) ** -1.0).sum()
+    prep = SimpleNamespace(eigenvalues=lam, x_train=np.zeros((N, d)), z_train=np.zeros((N, kept)))
+    settings = dict(steps=8, batch=512, lr=8.0, sharpness=[1.0, 6.0], ridge=0.3, estimator="tanh", momentum=0.9)
+    (row,) = universality.twin_sample_rows(prep, [0.5], settings, 0, "cpu")
+    res = universality.twin_samples(lam, kept, 16, settings, N, 0, "cpu")  # the same run, the same seed
+    assert row["loss"] == res.extra["encoder_risk"] and row["loss_fitted_decoder"] == res.final_loss
+    assert row["fit_samples"] == N and row["loss"] < row["loss_fitted_decoder"]
+    assert row["predicted"] == realdata.prediction("unwhitened", lam, 16)
