@@ -147,6 +147,11 @@ def _check_quick_run(wf: Path, out, overlay: Path) -> pd.DataFrame:
     # whether they hold is a property of the spectrum: the real-data test requires it, while synthetic images
     # (a far steeper spectrum) are beyond 150 twin steps
     assert len(twin_claims) == 2 * 2  # mnist, cifar10 x r in {0.125, 0.5}
+    # the sample-based trainer on the twin: its encoder's exact risk, and beside it the same encoder with the
+    # decoder fitted on N samples (higher, by about n / (N - n)); no other row carries that column
+    samples = fig5.series == "Gaussian twin samples, sample-based training"
+    assert samples.sum() == 2 * 2 and (fig5[samples].loss_fitted_decoder > fig5[samples].loss).all()
+    assert fig5[~samples].loss_fitted_decoder.isna().all()
     trained = fig5[fig5.kind == "trained"]
     on_twin = fig5[fig5.series == "trained encoder, on the Gaussian twin"]
     assert len(on_twin) == len(trained) == 2 * 2 * 2

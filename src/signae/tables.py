@@ -283,7 +283,9 @@ def universality_table(
     by construction), and the prediction corrected for the spread of the images' norms (kind "theory",
     series "... norm-corrected"). Trained runs: kind "trained" (series named by the run's init) and, where
     the run recorded it, the same trainer from a Gaussian initialisation (kind "gaussian_init"). Markers:
-    kind "trained" and "designed" (test split of the images), kind "twin" (exact risks on N(0, Sigma_hat)).
+    kind "trained" and "designed" (test split of the images), kind "twin" (exact risks on N(0, Sigma_hat));
+    the twin-sample rows also carry ``loss_fitted_decoder`` (their encoder with the decoder fitted on as many
+    samples as the training split has rows), NaN elsewhere.
     """
     rows = []
     for (dataset, variant), path in preps.items():
@@ -341,6 +343,8 @@ def universality_table(
                     "seed": rec["seed"],
                     "loss": rec["loss"],
                     "predicted": rec["predicted"],
+                    # the twin-sample rows: the same encoder with the decoder fitted on N samples (eq. (32))
+                    **({"loss_fitted_decoder": rec["loss_fitted_decoder"]} if "loss_fitted_decoder" in rec else {}),
                 }
             )
     for path in runs:
