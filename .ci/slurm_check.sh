@@ -25,13 +25,14 @@ EOF
 done
 
 # the local run goes on beside the SLURM run, which spends most of its time waiting for SLURM (CI time);
-# both stop at the claims table: the figures, the report and the manifest are local rules (CI time)
+# both stop at the claims table: the figures, the report and the manifest are local rules (CI time); 6 SLURM
+# jobs at once, so local jobs run side by side in the snakemake process
 echo "== local run (in the background) and SLURM run"
 (cd "$work/local" && timeout -k 10 600 snakemake --cores 1 --workflow-profile none \
    --configfile config/quick.yaml ci.yaml -- results/claims.csv > run.log 2>&1) &
 local_pid=$!
 (cd "$work/slurm" && timeout -k 10 900 snakemake --profile profiles/slurm --workflow-profile none \
-   --jobs 2 --slurm-init-seconds-before-status-checks 1 \
+   --jobs 6 --slurm-init-seconds-before-status-checks 1 \
    --configfile config/quick.yaml ci.yaml -- results/claims.csv > run.log 2>&1) || { tail -80 "$work/slurm/run.log"; exit 1; }
 wait "$local_pid" || { tail -50 "$work/local/run.log"; exit 1; }
 
@@ -43,6 +44,11 @@ echo "jobs that ran on SLURM: $submitted submitted, $completed COMPLETED in sacc
 grep -o "SLURM jobid [0-9]*" run.log | head -3
 [ "$submitted" -ge 1 ] && [ "$submitted" -eq "$remote" ] || { echo "not every non-local job went through SLURM"; exit 1; }
 [ "$completed" -ge "$submitted" ] || { echo "sacct does not list every submitted job as COMPLETED"; exit 1; }
+# local rules run in threads of the snakemake process under a cluster executor: none may enter a shadow
+# directory there (an os.chdir moves every thread; workflow/rules/common.smk)
+if grep -q "Changing to shadow directory" run.log; then
+  echo "a local rule ran in a shadow directory inside the snakemake process"; exit 1
+fi
 if ! diff -u "$work/local/results/claims.csv" "$work/slurm/results/claims.csv"; then
   echo "claims table differs between the local and the SLURM run"; exit 1
 fi

@@ -16,8 +16,6 @@ rule claims:
         "logs/claims.log",
     benchmark:
         "results/benchmarks/claims.tsv"
-    shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
         "../../environment.yml"
     params:

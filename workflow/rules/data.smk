@@ -19,8 +19,6 @@ rule dataset:
         "logs/data/{dataset}.log",
     benchmark:
         "results/benchmarks/data/{dataset}.tsv"
-    shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
         "../../environment.yml"
     params:

@@ -18,8 +18,6 @@ rule figure_table:
         "logs/figures/{figure}_table.log",
     benchmark:
         "results/benchmarks/figures/{figure}_table.tsv"
-    shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
         "../../environment.yml"
     params:
@@ -40,8 +38,6 @@ rule figure_plot:
         "logs/figures/{figure}_plot.log",
     benchmark:
         "results/benchmarks/figures/{figure}_plot.tsv"
-    shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
         "../../environment.yml"
     params:

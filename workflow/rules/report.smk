@@ -49,8 +49,6 @@ rule manifest:
         "logs/manifest.log",
     benchmark:
         "results/benchmarks/report_manifest.tsv"
-    shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
         "../../environment.yml"
     script:
