@@ -102,8 +102,8 @@ def check_device():
         )
 
 
-# Shadow directories: every rule that may run on a compute node runs in one (`shadow: "minimal"`), so its
-# outputs move into place only when it succeeds. The local rules (`localrules:` in data.smk, figures.smk,
+# Shadow directories: the jobs that may run on a compute node run in one (`shadow: "minimal"`), so their
+# outputs move into place only when they succeed. The local rules (`localrules:` in data.smk, figures.smk,
 # claims.smk, report.smk) run in place: under a cluster executor Snakemake runs them in threads of its own
 # process, and entering a shadow directory is an os.chdir that moves every thread (with 6 SLURM jobs at once a
 # figure table's benchmark file landed in another job's shadow directory and the run failed). Snakemake still
