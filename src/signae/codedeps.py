@@ -44,19 +44,10 @@ def _is_trivial_init(tree: ast.Module) -> bool:
     return True
 
 
-def _imported_modules(tree: ast.AST, pkg_dir: Path, in_package: bool) -> tuple[set[str], bool]:
-    """(names of package modules imported by ``tree``, whether it imports the package at all).
-
-    Module names are the stems of src/signae/<name>.py; "__init__" is never among them.
-    ``in_package``: the file is a module of the package, so ``from . import`` refers to it.
-    """
-    candidates, touches = _import_candidates(tree, in_package)
-    return {name for name in candidates if (pkg_dir / f"{name}.py").is_file()}, touches
-
-
 def _import_candidates(tree: ast.AST, in_package: bool) -> tuple[set[str], bool]:
     """(names that :func:`_imported_modules` keeps when src/signae/<name>.py exists, whether ``tree`` imports
-    the package at all): what the source says, before the file system is asked."""
+    the package at all): what the source says, before the file system is asked. ``in_package``: the file is a
+    module of the package, so ``from . import`` refers to it."""
     found: set[str] = set()
     touches = False
 
@@ -96,8 +87,10 @@ def _import_candidates(tree: ast.AST, in_package: bool) -> tuple[set[str], bool]
 _CANDIDATES: dict[tuple[str, bool], tuple[frozenset[str], bool]] = {}
 
 
-def _file_imports(path: Path, pkg_dir: Path, in_package: bool) -> tuple[set[str], bool]:
-    """:func:`_imported_modules` of the file at ``path``, parsed once per distinct text."""
+def _imported_modules(path: Path, pkg_dir: Path, in_package: bool) -> tuple[set[str], bool]:
+    """(names of package modules the file at ``path`` imports, whether it imports the package at all), its
+    text parsed once (:data:`_CANDIDATES`). Module names are the stems of src/signae/<name>.py; "__init__" is
+    never among them."""
     text = path.read_text(encoding="utf-8")
     key = (text, in_package)
     if key not in _CANDIDATES:
@@ -118,7 +111,7 @@ def _closure(names: set[str], pkg_dir: Path) -> set[str]:
     while todo:
         name = todo.pop()
         seen.add(name)
-        found, _ = _file_imports(pkg_dir / f"{name}.py", pkg_dir, in_package=True)
+        found, _ = _imported_modules(pkg_dir / f"{name}.py", pkg_dir, in_package=True)
         todo |= found - seen
     return seen
 
@@ -138,7 +131,7 @@ def code_inputs(script: str | Path, root: str | Path = ".") -> list[str]:
     pkg_dir = root / SOURCE_DIR / PACKAGE
     init = pkg_dir / "__init__.py"
 
-    direct, touches = _file_imports(script, pkg_dir, in_package=False)
+    direct, touches = _imported_modules(script, pkg_dir, in_package=False)
     modules = _closure(direct, pkg_dir)
     with_init = False
     if touches and init.is_file():
@@ -146,7 +139,7 @@ def code_inputs(script: str | Path, root: str | Path = ".") -> list[str]:
         if not _is_trivial_init(tree):
             # __init__ runs on every import of the package, and so do the modules it imports
             with_init = True
-            modules |= _closure(_imported_modules(tree, pkg_dir, in_package=True)[0], pkg_dir)
+            modules |= _closure(_imported_modules(init, pkg_dir, in_package=True)[0], pkg_dir)
     files = {f"{SOURCE_DIR}/{PACKAGE}/{name}.py" for name in modules}
     if with_init:
         files.add(f"{SOURCE_DIR}/{PACKAGE}/__init__.py")
