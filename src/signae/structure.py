@@ -161,7 +161,9 @@ def experiment(prep, run_jsons, r_values, settings: dict, seed: int, device) -> 
             }
         )
         for unit, (eff, kurt) in enumerate(zip(st["sign_efficiency"], st["excess_kurtosis"], strict=True)):
-            rows.append({**base, "kind": "unit", "unit": unit, "sign_efficiency": eff, "excess_kurtosis": kurt})
+            rows.append(  # value: the row's plotted number (its sign efficiency), required by figures.check_finite
+                {**base, "kind": "unit", "unit": unit, "value": eff, "sign_efficiency": eff, "excess_kurtosis": kurt}
+            )
         for i, m in enumerate(st["allocation"][: min(d, 4 * n)]):
             rows.append({**base, "kind": "allocation", "index": i, "eigenvalue": lam[i], "value": m})
 
