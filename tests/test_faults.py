@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from test_workflow import _copy_workflow, _snakemake
 
-from signae import config, datasets, experiment, figures, provenance, realdata
+from signae import config, datasets, experiment, figures, provenance, realdata, structure, universality
 from signae.runs import RunSpec
 
 # Gaussian data only (with the quick preset); the tests name their targets, so the preset's sizes matter only
@@ -404,10 +404,19 @@ def test_each_trainer_that_diverges_is_refused_naming_its_step_size_keys(tmp_pat
     sample = RunSpec("isotropic", "sample", 1.0, 0, d=16)
     real = RunSpec("mnist", "sample", 0.5, 0, variant="unwhitened")
     settings = {"steps": 10, "batch": 512, "lr": 1.0e30, "sharpness": [1.0, 3.0], "fit_samples_per_unit": 200}
+    prep = realdata.load_prepared(npz, record)
+    k = prep.z_train.shape[1]
     failures = []
     for name, call, keys in (
         ("sample", lambda: experiment.run(sample, settings, device="cpu"), "trainers.sample.lr"),
         ("real", lambda: experiment.run_real(real, npz, record, settings, device="cpu"), "realdata.trainer.lr"),
+        # figure 5's trainer on Gaussian samples of the twin, figure 9's training on the shuffled images
+        (
+            "twin",
+            lambda: universality.twin_samples(prep.eigenvalues, k, 4, settings, 200, 0, "cpu"),
+            "realdata.trainer.lr",
+        ),
+        ("shuffled", lambda: structure.experiment(prep, [], [0.5], settings, 0, "cpu"), "realdata.trainer.lr"),
     ):
         try:
             call()
@@ -415,8 +424,22 @@ def test_each_trainer_that_diverges_is_refused_naming_its_step_size_keys(tmp_pat
             assert keys in str(err)
         except Exception as err:  # anything else reaches the user as a bare traceback
             failures.append(f"{name}: {type(err).__name__}: {err}")
+        else:
+            failures.append(f"{name}: not refused")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["prep"]  # nothing saved
     assert not failures, f"a diverging sample-based trainer is not refused with its step-size keys: {failures}"
+
+
+def test_a_trained_result_above_the_trivial_risk_is_refused_naming_what_and_keys():
+    """experiment.check_trained, which the twin and figure 9 checks use: a finite result that does no better
+    than predicting 0 is refused like a non-finite one; a sound one passes."""
+    res = universality.twin_pgd(np.array([4.0, 2.0, 1.0, 0.5]), 2, 5, 1.0, 0, "cpu")
+    experiment.check_trained(res, "twin", "realdata.twin.lr", trivial=1.875)  # tr Sigma / d
+    with pytest.raises(experiment.TrainingDiverged, match=r"^twin: final loss .* not below .*realdata\.twin\.lr"):
+        experiment.check_trained(res, "twin", "realdata.twin.lr", trivial=res.final_loss)
+    res.A[0, 0] = np.nan
+    with pytest.raises(experiment.TrainingDiverged, match=r"^twin: non-finite A"):
+        experiment.check_trained(res, "twin", "realdata.twin.lr", trivial=1.875)
 
 
 @pytest.mark.slow

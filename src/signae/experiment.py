@@ -47,33 +47,44 @@ def run_provenance(res: train.TrainResult, dev) -> dict:
     }
 
 
-def check_result(result: train.TrainResult, spec: RunSpec, trivial: float) -> None:
-    """Refuse a result whose losses or weights are not finite, or whose final loss is not below the
-    trivial risk (the loss of predicting x_hat = 0: tr Sigma / d = 1 on Gaussian data)."""
-    keys = STEP_KEYS[_keys(spec)]
+def check_trained(result: train.TrainResult, what: str, keys: str, trivial: float) -> None:
+    """Refuse a trained result whose losses or weights are not finite, or whose final loss is not below the
+    trivial risk (the loss of predicting x_hat = 0: tr Sigma / d, 1 on isotropic Gaussian data). ``what`` names
+    the result in the message ("run <stem>", "twin samples of mnist at r = 0.5"), ``keys`` the config keys of
+    its step sizes."""
     bad = [name for name in ("losses", "B", "A") if not np.all(np.isfinite(getattr(result, name)))]
     if not np.isfinite(result.final_loss):
         bad.append("final_loss")
     if bad:
         raise TrainingDiverged(
-            f"run {spec.stem}: non-finite {', '.join(bad)}; the training diverged. Lower the step "
+            f"{what}: non-finite {', '.join(bad)}; the training diverged. Lower the step "
             f"size ({keys}) and rerun; nothing was saved"
         )
     if not result.final_loss < trivial:
         raise TrainingDiverged(
-            f"run {spec.stem}: final loss {result.final_loss:.6g} is not below the trivial risk "
+            f"{what}: final loss {result.final_loss:.6g} is not below the trivial risk "
             f"{trivial:.6g} of predicting 0; the training failed. Check the step size ({keys}); "
             f"nothing was saved"
         )
 
 
-def diverged_error(spec: RunSpec, err: Exception) -> TrainingDiverged:
-    """A linear-algebra failure inside a trainer (a singular or non-finite Gram matrix) is a diverged run."""
-    keys = STEP_KEYS[_keys(spec)]
+def check_result(result: train.TrainResult, spec: RunSpec, trivial: float) -> None:
+    """:func:`check_trained` for a run of the run record, named by its stem."""
+    check_trained(result, f"run {spec.stem}", STEP_KEYS[_keys(spec)], trivial)
+
+
+def diverged(what: str, keys: str, err: Exception) -> TrainingDiverged:
+    """A linear-algebra failure inside a trainer (a singular or non-finite Gram matrix) is a diverged result;
+    ``what`` and ``keys`` as in :func:`check_trained`."""
     return TrainingDiverged(
-        f"run {spec.stem}: the training diverged ({type(err).__name__}: {str(err).splitlines()[0]}). Lower the "
+        f"{what}: the training diverged ({type(err).__name__}: {str(err).splitlines()[0]}). Lower the "
         f"step size ({keys}) and rerun; nothing was saved"
     )
+
+
+def diverged_error(spec: RunSpec, err: Exception) -> TrainingDiverged:
+    """:func:`diverged` for a run of the run record."""
+    return diverged(f"run {spec.stem}", STEP_KEYS[_keys(spec)], err)
 
 
 def run(

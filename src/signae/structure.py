@@ -131,6 +131,7 @@ def experiment(prep, run_jsons, r_values, settings: dict, seed: int, device) -> 
     import torch
 
     from . import realdata, theory
+    from .experiment import STEP_KEYS, check_trained, diverged
     from .runs import hidden_units, load
 
     dev = torch.device(device)
@@ -179,15 +180,21 @@ def experiment(prep, run_jsons, r_values, settings: dict, seed: int, device) -> 
         for data, p in (("images", prep), ("shuffled", shuffled)):
             test, _ = realdata.evaluate_designed(p, n, seed, dev)
             add(data, "designed", n, seed, test, B_designed, p.x_test)
-        res = realdata.train_sample(
-            shuffled,
-            n,
-            settings["steps"],
-            dev,
-            init=settings.get("init", "gaussian"),
-            select=settings.get("select", "last"),
-            **realdata.trainer_options(settings, seed),
-        )
+        what = f"figure 9's training on the component-shuffled images at n = {n}"
+        try:
+            res = realdata.train_sample(
+                shuffled,
+                n,
+                settings["steps"],
+                dev,
+                init=settings.get("init", "gaussian"),
+                select=settings.get("select", "last"),
+                **realdata.trainer_options(settings, seed),
+            )
+        except torch.linalg.LinAlgError as err:
+            raise diverged(what, STEP_KEYS["real"], err) from err
+        trivial = float(np.mean(np.sum(shuffled.x_test.astype(np.float64) ** 2, axis=1))) / d
+        check_trained(res, what, STEP_KEYS["real"], trivial)
         add("shuffled", "trained", n, seed, res.final_loss, res.B, shuffled.x_test)
         print(f"r={n / d:.4f}: shuffled images, trained {res.final_loss:.5f} ({res.wall_time_s:.1f} s)")
     return rows

@@ -105,19 +105,27 @@ def twin_pgd(
     A Gaussian initialisation in whitened coordinates is rotation invariant, so the eigenbasis of
     Sigma_hat does not change the distribution of the result; the diagonal form is used.
     """
+    from .experiment import check_trained, diverged
+
     lam = np.asarray(eigenvalues, dtype=float)
     lam = np.maximum(lam, TWIN_FLOOR * lam.mean())
-    return train.projected_gd(
-        len(lam),
-        n,
-        steps,
-        lr=lr,
-        Sigma=np.diag(lam),
-        seed=seed,
-        device=device,
-        record_every=max(1, steps // 20),
-        backtrack=True,
-    )
+    what, keys = f"projected GD on the Gaussian twin at n = {n}", "realdata.twin.lr"
+    try:
+        res = train.projected_gd(
+            len(lam),
+            n,
+            steps,
+            lr=lr,
+            Sigma=np.diag(lam),
+            seed=seed,
+            device=device,
+            record_every=max(1, steps // 20),
+            backtrack=True,
+        )
+    except torch.linalg.LinAlgError as err:
+        raise diverged(what, keys, err) from err
+    check_trained(res, what, keys, trivial=float(lam.mean()))  # tr Sigma / d
+    return res
 
 
 def twin_samples(
@@ -130,12 +138,21 @@ def twin_samples(
     be overfitted, so no early stopping. Its final loss is
     the exact risk of the encoder with its least-squares decoder from ``fit_samples`` fresh samples."""
     from . import realdata
+    from .experiment import STEP_KEYS, check_trained, diverged
 
     source = train.SpectralGaussianSource(eigenvalues, torch.device(device), kept=kept, fit_samples=fit_samples)
     steps = settings.get("gaussian_init_steps") or settings["steps"]
-    return train.fit_on_samples(
-        source, n, steps, record_every=max(1, steps // 10), **realdata.trainer_options(settings, seed)
-    )
+    what = f"the sample-based trainer on Gaussian samples of the twin at n = {n}"
+    try:
+        res = train.fit_on_samples(
+            source, n, steps, record_every=max(1, steps // 10), **realdata.trainer_options(settings, seed)
+        )
+    except torch.linalg.LinAlgError as err:
+        raise diverged(what, STEP_KEYS["real"], err) from err
+    check_trained(res, what, STEP_KEYS["real"], trivial=float(np.mean(eigenvalues)))  # tr Sigma / d
+    if not np.isfinite(res.extra["encoder_risk"]):
+        raise diverged(what, STEP_KEYS["real"], ValueError("non-finite exact risk of the encoder"))
+    return res
 
 
 def twin_sample_rows(prep, r_values, settings: dict, seed: int, device) -> list[dict]:
