@@ -635,3 +635,12 @@ def test_a_cifar10_download_is_decoded_from_the_verified_archive_in_memory(tmp_p
     with pytest.raises(datasets.DatasetError, match="fails its MD5 check"):
         datasets.obtain("cifar10", {"root": None, "npz": None}, tmp_path / "dl2")
     assert not list((tmp_path / "dl2").iterdir())
+
+
+def test_a_script_run_on_its_own_gets_the_same_cross_key_checks(repo_root, tmp_path):
+    """config.load_config (what workflow scripts use on their own) runs config.check_consistency, as the
+    Snakefile does at parse time: a schema-valid config whose keys disagree is refused naming them."""
+    (tmp_path / "bad.yaml").write_text("dynamics:\n  trainers: [tied]\n")
+    with pytest.raises(config.ConfigError, match=r"features\.trainer is 'pgd'.*dynamics\.trainers"):
+        config.load_config([tmp_path / "bad.yaml"], root=repo_root)
+    config.load_config([], root=repo_root)  # the default config passes

@@ -80,8 +80,25 @@ def test_lint_is_clean(repo_root, tmp_path):
         ("limit:\n  r: [0.3]\n", "limit.r"),
         ("trainers:\n  sample:\n    lr: 1e-3\n", "write 1.0e-3"),
         ("sparse:\n  depth: {d: [100]}\n", "sparse.depth.d contains [100]"),
+        ("sparse:\n  r: [0.3]\n", "sparse.r contains r = 0.3"),
+        ("sparse:\n  p: [1, 5.0e-5]\n", "sparse.p contains 5e-05"),
+        ("dynamics:\n  trainers: [tied]\n", "features.trainer is 'pgd'"),
+        ("realdata:\n  structure: {r: [0.75]}\n", "realdata.structure.r contains [0.75]"),
+        ("realdata:\n  test_samples: 2\n", "realdata.reconstructions.images = "),
     ],
-    ids=["r<=0", "unknown-trainer", "unknown-device", "r*d-not-integer", "yaml-number-as-string", "depth-d-untrained"],
+    ids=[
+        "r<=0",
+        "unknown-trainer",
+        "unknown-device",
+        "r*d-not-integer",
+        "yaml-number-as-string",
+        "depth-d-untrained",
+        "sparse-r*d-not-integer",
+        "p-not-in-file-names",
+        "features-trainer-untrained",
+        "structure-r-untrained",
+        "more-reconstructions-than-test-images",
+    ],
 )
 def test_bad_config_fails_before_any_job_naming_the_key(repo_root, tmp_path, overlay, key):
     wf = _copy_workflow(repo_root, tmp_path)

@@ -107,7 +107,86 @@ def load_config(overlays=(), root: str | Path = ".") -> dict:
         jsonschema.validate(config, yaml.safe_load((root / SCHEMA).read_text()))
     except jsonschema.ValidationError as err:
         raise ConfigError(explain_invalid(err, files)) from err
+    check_consistency(config)
     return config
+
+
+def _rates(config: dict) -> list[tuple[str, float]]:
+    """(key, value) of every rate r and sparsity p in the config: each names result files (runs.fmt_r)."""
+    rd = config["realdata"]
+    lists = {
+        "limit.r": config["limit"]["r"],
+        "dynamics.r": config["dynamics"]["r"],
+        "covariance.r": config["covariance"]["r"],
+        "sparse.r": config["sparse"]["r"],
+        "sparse.p": config["sparse"]["p"],
+        "realdata.r": rd["r"],
+        "realdata.structure.r": rd["structure"]["r"],
+        "realdata.reconstructions.r": rd["reconstructions"]["r"],
+    }
+    return [(key, v) for key, values in lists.items() for v in values]
+
+
+def check_consistency(config: dict) -> None:
+    """What the schema cannot say about a schema-valid config: keys that must agree with each other. Raises
+    :class:`ConfigError` naming the keys and the fix, before any job runs (the Snakefile calls it at parse
+    time, :func:`load_config` for scripts run on their own)."""
+    import re
+
+    from .runs import fmt_r, integer_units
+
+    def fail(message: str) -> None:
+        raise ConfigError(f"config error: {message}")
+
+    for key, v in _rates(config):  # a file name must carry the value exactly, in the rules' patterns
+        text = fmt_r(v)
+        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text) or float(text) != float(v):
+            fail(
+                f"{key} contains {v}, which a result's file name cannot carry exactly (it would read {text!r});"
+                " use at most 6 significant digits and a value of at least 1e-4"
+            )
+    pairs = [  # Gaussian runs: r d hidden units must be an integer (r is then the realised rate)
+        ("limit.r", r, d, "limit.runs.*.d")
+        for spec in config["limit"]["runs"].values()
+        for d in spec["d"]
+        for r in config["limit"]["r"]
+    ]
+    pairs += [("limit.r", r, config["limit"]["untrained"]["d"], "limit.untrained.d") for r in config["limit"]["r"]]
+    pairs += [("dynamics.r", r, config["dynamics"]["d"], "dynamics.d") for r in config["dynamics"]["r"]]
+    pairs += [("covariance.r", r, config["covariance"]["d"], "covariance.d") for r in config["covariance"]["r"]]
+    pairs += [("sparse.r", r, d, "sparse.d") for d in config["sparse"]["d"] for r in config["sparse"]["r"]]
+    for rkey, r, d, dkey in pairs:
+        if not integer_units(r, d):
+            fail(
+                f"{rkey} contains r = {r}, and r * d = {r * d:g} hidden units is not an integer for d = {d} "
+                f"({dkey}); choose d divisible by 1/r or another r"
+            )
+    extra = sorted(set(config["sparse"]["depth"]["d"]) - set(config["sparse"]["d"]))
+    if extra:
+        fail(
+            f"sparse.depth.d contains {extra}, which sparse.d = {config['sparse']['d']} does not train; use d "
+            "values of sparse.d (or [] for no deep decoder)"
+        )
+    if config["features"]["trainer"] not in config["dynamics"]["trainers"]:
+        fail(
+            f"features.trainer is {config['features']['trainer']!r}, which dynamics.trainers = "
+            f"{config['dynamics']['trainers']} does not train (figure 3 draws figure 2's runs); add it there or "
+            "choose one of them"
+        )
+    rd = config["realdata"]
+    if rd["datasets"]:
+        missing = sorted(set(rd["structure"]["r"]) - set(rd["r"]))
+        if missing:
+            fail(
+                f"realdata.structure.r contains {missing}, which realdata.r = {rd['r']} does not train (figure 9 "
+                "examines figure 5's runs); use r values of realdata.r"
+            )
+        images, tests = rd["reconstructions"]["images"], rd["test_samples"]
+        if tests is not None and images > tests:
+            fail(
+                f"realdata.reconstructions.images = {images} is more than realdata.test_samples = {tests} "
+                "(figure 6 shows test images); lower the first or raise the second"
+            )
 
 
 def main(argv: list[str]) -> int:

@@ -11,8 +11,8 @@ from signae import runs
 from signae import resources as res
 from signae.codedeps import code_inputs, module_inputs
 from signae.datasets import source_files
-from signae.config import deep_decoder_settings
-from signae.runs import GAUSSIAN_SOURCES, REAL_SOURCES, TRAINERS, VARIANTS, hidden_units, integer_units
+from signae.config import check_consistency, deep_decoder_settings
+from signae.runs import GAUSSIAN_SOURCES, REAL_SOURCES, TRAINERS, VARIANTS, hidden_units
 
 FIGURES = registry.configured(config)
 FIGURE_FILES = [f"figures/{fig.stem}.{ext}" for fig in FIGURES for ext in ("pdf", "png", "csv")]
@@ -53,39 +53,7 @@ def claims_code():
     )
 
 
-def check_integer_units():
-    """Fail at parse time, naming the key, when some r * d is not an integer number of hidden units."""
-    pairs = [
-        ("limit.r", r, d, "limit.runs.*.d")
-        for spec in config["limit"]["runs"].values()
-        for d in spec["d"]
-        for r in config["limit"]["r"]
-    ]
-    pairs += [("limit.r", r, config["limit"]["untrained"]["d"], "limit.untrained.d") for r in config["limit"]["r"]]
-    pairs += [("dynamics.r", r, config["dynamics"]["d"], "dynamics.d") for r in config["dynamics"]["r"]]
-    pairs += [("covariance.r", r, config["covariance"]["d"], "covariance.d") for r in config["covariance"]["r"]]
-    for rkey, r, d, dkey in pairs:
-        if not integer_units(r, d):
-            raise ValueError(
-                f"config error: {rkey} contains r = {r}, and r * d = {r * d:g} hidden units is not an integer "
-                f"for d = {d} ({dkey}); choose d divisible by 1/r or another r"
-            )
-
-
-check_integer_units()
-
-
-def check_depth_dims():
-    """Fail at parse time when sparse.depth.d names a d that figure 7 does not train (no deep decoder would run)."""
-    extra = sorted(set(config["sparse"]["depth"]["d"]) - set(config["sparse"]["d"]))
-    if extra:
-        raise ValueError(
-            f"config error: sparse.depth.d contains {extra}, which sparse.d = {config['sparse']['d']} does not "
-            "train; use d values of sparse.d (or [] for no deep decoder)"
-        )
-
-
-check_depth_dims()
+check_consistency(config)  # keys that must agree with each other (signae.config), before any job
 
 
 def check_device():
