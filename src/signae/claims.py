@@ -197,6 +197,26 @@ def claims_table(tables: dict, checks: dict) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+class NonFiniteClaim(ValueError):
+    """A claim whose predicted or reproduced number is missing or not finite: an input is broken."""
+
+
+def check_claims(table: pd.DataFrame, stems: dict) -> None:
+    """Refuse a claims table with a claim whose predicted, reproduced or gap number is NaN or infinite (a column
+    of a figure table other than the plotted one that :func:`signae.figures.check_finite` checks), naming the
+    claim and the figure table it came from (``stems``: {figure number: table stem}); such a claim would
+    otherwise read as failed rather than broken."""
+    numbers = table[["predicted", "reproduced", "gap"]].to_numpy(dtype=float)
+    bad = ~np.isfinite(numbers).all(axis=1)
+    if bad.any():
+        row = table[bad].iloc[0]
+        raise NonFiniteClaim(
+            f"{int(bad.sum())} claim(s) with a non-finite number, e.g. {row.claim!r}: predicted {row.predicted}, "
+            f"reproduced {row.reproduced}; a number of figures/{stems.get(row.figure, row.figure)}.csv is broken: "
+            "rerun the rules that made that table's inputs (snakemake --forcerun) before checking claims"
+        )
+
+
 def universality_claims(fig5: pd.DataFrame, tol: dict) -> list[dict]:
     """Figure 5: trained test losses against the prediction of their variant, and against the designed encoder;
     projected GD on the Gaussian twin against the same prediction (is the formula right for this spectrum?), and

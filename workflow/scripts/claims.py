@@ -17,6 +17,7 @@ def main(config: dict, output: str) -> None:
         figures.check_finite(table, path)
         tables[fig.number] = table
     table = claims.claims_table(tables, figures.claim_checks(config))
+    claims.check_claims(table, {fig.number: fig.stem for fig in figures.configured(config)})
     table.to_csv(output, index=False)
     held = int(table.holds.sum())
     print(f"{held} of {len(table)} claims hold")
