@@ -644,3 +644,40 @@ def test_a_script_run_on_its_own_gets_the_same_cross_key_checks(repo_root, tmp_p
     with pytest.raises(config.ConfigError, match=r"features\.trainer is 'pgd'.*dynamics\.trainers"):
         config.load_config([tmp_path / "bad.yaml"], root=repo_root)
     config.load_config([], root=repo_root)  # the default config passes
+
+
+def test_a_script_run_on_its_own_keeps_what_it_replaces_and_puts_it_back_if_it_fails(tmp_path, monkeypatch):
+    """provenance.standalone: the replaced version is kept in .previous/ (the new result is a new file, so the
+    kept link keeps the old bytes); when the script fails, the old version is back and no new output is left."""
+    monkeypatch.chdir(tmp_path)
+    out, new = Path("results/x.csv"), Path("results/y.csv")
+    out.parent.mkdir()
+    out.write_text("old\n")
+    with provenance.standalone([out, new]):
+        out.write_text("new\n")
+        new.write_text("made\n")
+    assert out.read_text() == "new\n" and Path(".previous/results/x.csv").read_text() == "old\n"
+    new.unlink()
+    with pytest.raises(RuntimeError, match="boom"), provenance.standalone([out, new]):
+        out.write_text("half")
+        new.write_text("half")
+        raise RuntimeError("boom")
+    assert out.read_text() == "new\n" and not new.exists()  # the version before the failed run, nothing new
+
+
+@pytest.mark.parametrize(
+    "script,args,message",
+    [
+        ("dataset.py", ["mnst"], "unknown data set 'mnst'; one of mnist, cifar10"),
+        ("designed_real.py", ["mnist", "whitned"], "unknown variant 'whitned'"),
+        ("plot_figure.py", ["fig1_limt"], "unknown figure 'fig1_limt'"),
+    ],
+)
+def test_a_script_run_on_its_own_names_a_wrong_name(repo_root, tmp_path, script, args, message):
+    wf = _copy_workflow(repo_root, tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(wf / "src")}
+    out = subprocess.run(
+        [sys.executable, f"workflow/scripts/{script}", *args], cwd=wf, capture_output=True, text=True, env=env
+    )
+    assert out.returncode != 0 and message in out.stderr, out.stderr
+    assert not (wf / "results").exists() and not (wf / "figures").exists()

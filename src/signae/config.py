@@ -111,6 +111,13 @@ def load_config(overlays=(), root: str | Path = ".") -> dict:
     return config
 
 
+def check_choice(value: str, allowed, what: str) -> None:
+    """A name given on a script's command line (a data set, a variant, a figure) must be one the pipeline
+    knows; otherwise a :class:`ConfigError` lists them."""
+    if value not in allowed:
+        raise ConfigError(f"unknown {what} {value!r}; one of {', '.join(allowed)}")
+
+
 def _rates(config: dict) -> list[tuple[str, float]]:
     """(key, value) of every rate r and sparsity p in the config: each names result files (runs.fmt_r)."""
     rd = config["realdata"]

@@ -208,6 +208,34 @@ def job_log(path: str | Path, outputs=()):
             sys.stdout, sys.stderr = out, err
 
 
+@contextlib.contextmanager
+def standalone(outputs):
+    """A workflow script run on its own (not by Snakemake) writes its rule's usual ``outputs``. As Snakemake
+    does, each existing output is moved aside first, its version kept in .previous/ (:func:`keep_previous`),
+    so that the new one is a new file; if the script then fails, the kept version is put back, so nothing
+    already computed is lost. Snakemake's records still describe the kept version: rerun the rule through
+    snakemake, or ``snakemake --touch`` with the config used, to make them agree (docs/faults.md)."""
+    outputs = [Path(o) for o in outputs]
+    replaced = [o for o in outputs if o.is_file()]
+    kept = keep_previous(replaced, root=Path.cwd())
+    for out, prev in zip(replaced, kept, strict=True):
+        out.unlink()
+        print(f"replacing {out}; the version before is kept in {prev}", file=sys.stderr)
+    try:
+        yield
+    except BaseException:
+        import shutil
+
+        for out in outputs:
+            out.unlink(missing_ok=True)  # no half-written new result is left behind
+        for out, prev in zip(replaced, kept, strict=True):
+            try:
+                os.link(prev, out)  # nothing already computed is lost
+            except OSError:
+                shutil.copy2(prev, out)
+        raise
+
+
 def now_utc() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 

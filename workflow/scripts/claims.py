@@ -36,4 +36,5 @@ if __name__ == "__main__":
     else:
         from signae.config import load_config
 
-        main(load_config(sys.argv[1:]), "results/claims.csv")
+        with provenance.standalone(["results/claims.csv"]):
+            main(load_config(sys.argv[1:]), "results/claims.csv")

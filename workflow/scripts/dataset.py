@@ -31,14 +31,12 @@ if __name__ == "__main__":
         with provenance.job_log(sm.log[0], sm.output):
             main(sm.wildcards.dataset, sm.params.spec, sm.params.download_root, sm.output.npz, sm.output.json)
     else:
-        from signae.config import load_config
+        from signae.config import check_choice, load_config
+        from signae.runs import REAL_SOURCES
 
         c = load_config(sys.argv[2:])
         name = sys.argv[1]
-        main(
-            name,
-            c["datasets"][name],
-            c["datasets"]["download_root"],
-            f"results/data/{name}/images.npz",
-            f"results/data/{name}/images.json",
-        )
+        check_choice(name, REAL_SOURCES, "data set")
+        outs = [f"results/data/{name}/images.npz", f"results/data/{name}/images.json"]
+        with provenance.standalone(outs):
+            main(name, c["datasets"][name], c["datasets"]["download_root"], *outs)

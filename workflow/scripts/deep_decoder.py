@@ -54,10 +54,12 @@ if __name__ == "__main__":
         from signae.config import deep_decoder_settings, load_config
 
         c = load_config(sys.argv[2:])
-        main(
-            runs.RunSpec.from_stem(sys.argv[1]),
-            deep_decoder_settings(c),
-            c["device"],
-            c["threads"],
-            c["deterministic"],
-        )
+        spec = runs.RunSpec.from_stem(sys.argv[1])
+        with provenance.standalone([runs.deep_decoder_file(spec)]):
+            main(
+                spec,
+                deep_decoder_settings(c),
+                c["device"],
+                c["threads"],
+                c["deterministic"],
+            )

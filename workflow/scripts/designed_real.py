@@ -33,14 +33,18 @@ if __name__ == "__main__":
             p = sm.params
             main(sm.wildcards.dataset, sm.wildcards.variant, p.r, p.seeds, p.device, sm.threads)
     else:
-        from signae.config import load_config
+        from signae.config import check_choice, load_config
+        from signae.runs import REAL_SOURCES, VARIANTS
 
         c = load_config(sys.argv[3:])
-        main(
-            sys.argv[1],
-            sys.argv[2],
-            c["realdata"]["r"],
-            figures.seeds(c, c["realdata"]["seeds"]),
-            c["device"],
-            c["threads"],
-        )
+        check_choice(sys.argv[1], REAL_SOURCES, "data set")
+        check_choice(sys.argv[2], VARIANTS, "variant")
+        with provenance.standalone([figures.real_file(sys.argv[1], sys.argv[2], "designed.csv")]):
+            main(
+                sys.argv[1],
+                sys.argv[2],
+                c["realdata"]["r"],
+                figures.seeds(c, c["realdata"]["seeds"]),
+                c["device"],
+                c["threads"],
+            )

@@ -25,7 +25,9 @@ if __name__ == "__main__":
         with provenance.job_log(sm.log[0], sm.output):
             main(sm.wildcards.figure, sm.config, sm.output[0], list(sm.input))
     else:
-        from signae.config import load_config
+        from signae.config import check_choice, load_config
 
         stem = sys.argv[1]
-        main(stem, load_config(sys.argv[2:]), f"figures/{stem}.csv")
+        check_choice(stem, figures.FIGURES, "figure")
+        with provenance.standalone([f"figures/{stem}.csv"]):
+            main(stem, load_config(sys.argv[2:]), f"figures/{stem}.csv")

@@ -58,17 +58,21 @@ if __name__ == "__main__":
                 sm.threads,
             )
     else:
-        from signae.config import load_config
+        from signae.config import check_choice, load_config
+        from signae.runs import REAL_SOURCES, VARIANTS
 
         c = load_config(sys.argv[3:])
         ds, v = sys.argv[1], sys.argv[2]
-        main(
-            ds,
-            v,
-            [s.json for s in figures.real_runs(c, [(ds, v)])],
-            c["realdata"]["r"],
-            c["realdata"]["twin"],
-            c["seed"],
-            c["device"],
-            c["threads"],
-        )
+        check_choice(sys.argv[1], REAL_SOURCES, "data set")
+        check_choice(sys.argv[2], VARIANTS, "variant")
+        with provenance.standalone([figures.real_file(ds, v, name) for name in ("gaussian_twin.csv", "norms.json")]):
+            main(
+                ds,
+                v,
+                [s.json for s in figures.real_runs(c, [(ds, v)])],
+                c["realdata"]["r"],
+                c["realdata"]["twin"],
+                c["seed"],
+                c["device"],
+                c["threads"],
+            )

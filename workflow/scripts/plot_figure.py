@@ -21,5 +21,9 @@ if __name__ == "__main__":
         with provenance.job_log(sm.log[0], sm.output):
             main(sm.wildcards.figure, sm.input.table, sm.output.pdf, sm.output.png)
     else:
+        from signae.config import check_choice
+
         stem = sys.argv[1]
-        main(stem, f"figures/{stem}.csv", f"figures/{stem}.pdf", f"figures/{stem}.png")
+        check_choice(stem, figures.FIGURES, "figure")
+        with provenance.standalone([f"figures/{stem}{ext}" for ext in (".pdf", ".png")]):
+            main(stem, f"figures/{stem}.csv", f"figures/{stem}.pdf", f"figures/{stem}.png")

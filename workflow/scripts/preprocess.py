@@ -56,17 +56,21 @@ if __name__ == "__main__":
                 p.validation_samples,
             )
     else:
-        from signae.config import load_config
+        from signae.config import check_choice, load_config
+        from signae.runs import REAL_SOURCES, VARIANTS
 
         c = load_config(sys.argv[3:])
         rd = c["realdata"]
         ds = sys.argv[1]
-        main(
-            ds,
-            sys.argv[2],
-            rd["train_samples"],
-            rd["test_samples"],
-            rd["whitening_floor"],
-            ds == "cifar10" and rd["cifar10_grayscale"],
-            rd["validation_samples"],
-        )
+        check_choice(sys.argv[1], REAL_SOURCES, "data set")
+        check_choice(sys.argv[2], VARIANTS, "variant")
+        with provenance.standalone([figures.variant_file(ds, sys.argv[2], ext) for ext in ("npz", "json")]):
+            main(
+                ds,
+                sys.argv[2],
+                rd["train_samples"],
+                rd["test_samples"],
+                rd["whitening_floor"],
+                ds == "cifar10" and rd["cifar10_grayscale"],
+                rd["validation_samples"],
+            )

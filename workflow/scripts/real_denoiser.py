@@ -51,8 +51,11 @@ if __name__ == "__main__":
             p = sm.params
             main(sm.wildcards.dataset, list(sm.input.runs), p.knots, p.seed, sm.threads)
     else:
-        from signae.config import load_config
+        from signae.config import check_choice, load_config
+        from signae.runs import REAL_SOURCES
 
         c = load_config(sys.argv[2:])
         specs = figures.real_runs(c, [(sys.argv[1], "unwhitened")])
-        main(sys.argv[1], [s.json for s in specs], c["realdata"]["denoiser"]["knots"], c["seed"], c["threads"])
+        check_choice(sys.argv[1], REAL_SOURCES, "data set")
+        with provenance.standalone([runs.real_denoiser_file(sys.argv[1])]):
+            main(sys.argv[1], [s.json for s in specs], c["realdata"]["denoiser"]["knots"], c["seed"], c["threads"])

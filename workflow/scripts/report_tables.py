@@ -30,11 +30,6 @@ if __name__ == "__main__":
         from signae.config import load_config
 
         runs = [s.json for s in figures.all_runs(load_config(sys.argv[1:]))]
-        main(
-            "results/claims.csv",
-            runs,
-            "results/benchmarks",
-            "results/report/claims.html",
-            "results/report/runtimes.csv",
-            "results/report/environment.html",
-        )
+        outs = ["results/report/claims.html", "results/report/runtimes.csv", "results/report/environment.html"]
+        with provenance.standalone(outs):
+            main("results/claims.csv", runs, "results/benchmarks", *outs)

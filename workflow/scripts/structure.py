@@ -6,7 +6,7 @@ import sys
 
 import pandas as pd
 
-from signae import figures, realdata, structure
+from signae import figures, provenance, realdata, structure
 from signae.device import resolve_device, set_threads
 
 
@@ -26,16 +26,19 @@ if __name__ == "__main__":
             p = sm.params
             main(sm.wildcards.dataset, list(sm.input.runs), p.r, p.settings, p.seed, p.device, sm.threads)
     else:
-        from signae.config import load_config
+        from signae.config import check_choice, load_config
+        from signae.runs import REAL_SOURCES
 
         c = load_config(sys.argv[2:])
         ds = sys.argv[1]
-        main(
-            ds,
-            [s.json for s in figures.structure_runs(c, ds)],
-            c["realdata"]["structure"]["r"],
-            c["realdata"]["trainer"],
-            c["seed"],
-            c["device"],
-            c["threads"],
-        )
+        check_choice(sys.argv[1], REAL_SOURCES, "data set")
+        with provenance.standalone([figures.structure_file(ds)]):
+            main(
+                ds,
+                [s.json for s in figures.structure_runs(c, ds)],
+                c["realdata"]["structure"]["r"],
+                c["realdata"]["trainer"],
+                c["seed"],
+                c["device"],
+                c["threads"],
+            )

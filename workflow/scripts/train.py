@@ -42,12 +42,13 @@ if __name__ == "__main__":
 
         spec = runs.RunSpec.from_stem(sys.argv[1])
         config = load_config(sys.argv[2:])
-        main(
-            spec,
-            runs.trainer_settings(config, spec.source, spec.trainer),
-            config["covariance"]["spectra"].get(spec.source, {}),
-            config["seed"],
-            config["device"],
-            config["threads"],
-            config["deterministic"],
-        )
+        with provenance.standalone([spec.json, spec.npz]):
+            main(
+                spec,
+                runs.trainer_settings(config, spec.source, spec.trainer),
+                config["covariance"]["spectra"].get(spec.source, {}),
+                config["seed"],
+                config["device"],
+                config["threads"],
+                config["deterministic"],
+            )

@@ -32,10 +32,12 @@ if __name__ == "__main__":
         from signae.config import load_config
 
         config = load_config(sys.argv[2:])
-        main(
-            runs.RunSpec.from_stem(sys.argv[1]),
-            config["realdata"]["trainer"],
-            config["device"],
-            config["threads"],
-            config["deterministic"],
-        )
+        spec = runs.RunSpec.from_stem(sys.argv[1])
+        with provenance.standalone([spec.json, spec.npz]):
+            main(
+                spec,
+                config["realdata"]["trainer"],
+                config["device"],
+                config["threads"],
+                config["deterministic"],
+            )

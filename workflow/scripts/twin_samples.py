@@ -6,7 +6,7 @@ import sys
 
 import pandas as pd
 
-from signae import figures, realdata, universality
+from signae import figures, provenance, realdata, universality
 from signae.device import resolve_device, set_threads
 
 
@@ -26,7 +26,10 @@ if __name__ == "__main__":
             p = sm.params
             main(sm.wildcards.dataset, p.r, p.settings, p.seed, p.device, sm.threads)
     else:
-        from signae.config import load_config
+        from signae.config import check_choice, load_config
+        from signae.runs import REAL_SOURCES
 
         c = load_config(sys.argv[2:])
-        main(sys.argv[1], c["realdata"]["r"], c["realdata"]["trainer"], c["seed"], c["device"], c["threads"])
+        check_choice(sys.argv[1], REAL_SOURCES, "data set")
+        with provenance.standalone([figures.twin_samples_file(sys.argv[1])]):
+            main(sys.argv[1], c["realdata"]["r"], c["realdata"]["trainer"], c["seed"], c["device"], c["threads"])

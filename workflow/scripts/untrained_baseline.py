@@ -34,10 +34,11 @@ if __name__ == "__main__":
         from signae.config import load_config
 
         c = load_config(sys.argv[1:])
-        main(
-            c["limit"]["untrained"]["d"],
-            c["limit"]["r"],
-            figures.seeds(c, c["limit"]["untrained"]["seeds"]),
-            c["threads"],
-            figures.UNTRAINED,
-        )
+        with provenance.standalone([figures.UNTRAINED]):
+            main(
+                c["limit"]["untrained"]["d"],
+                c["limit"]["r"],
+                figures.seeds(c, c["limit"]["untrained"]["seeds"]),
+                c["threads"],
+                figures.UNTRAINED,
+            )
