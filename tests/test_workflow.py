@@ -85,6 +85,7 @@ def test_lint_is_clean(repo_root, tmp_path):
         ("dynamics:\n  trainers: [tied]\n", "features.trainer is 'pgd'"),
         ("realdata:\n  structure: {r: [0.75]}\n", "realdata.structure.r contains [0.75]"),
         ("realdata:\n  test_samples: 2\n", "realdata.reconstructions.images = "),
+        ("realdata:\n  validation_samples: 0\n", "realdata.trainer.select is 'validation'"),
     ],
     ids=[
         "r<=0",
@@ -98,6 +99,7 @@ def test_lint_is_clean(repo_root, tmp_path):
         "features-trainer-untrained",
         "structure-r-untrained",
         "more-reconstructions-than-test-images",
+        "early-stopping-without-validation",
     ],
 )
 def test_bad_config_fails_before_any_job_naming_the_key(repo_root, tmp_path, overlay, key):

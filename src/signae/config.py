@@ -188,6 +188,17 @@ def check_consistency(config: dict) -> None:
                 f"realdata.structure.r contains {missing}, which realdata.r = {rd['r']} does not train (figure 9 "
                 "examines figure 5's runs); use r values of realdata.r"
             )
+        if rd["trainer"]["select"] == "validation" and not rd["validation_samples"]:
+            fail(
+                "realdata.trainer.select is 'validation' (early stopping) but realdata.validation_samples is 0; "
+                "hold out some training images or set select: last"
+            )
+        train, held = rd["train_samples"], rd["validation_samples"]
+        if train is not None and train - held < 100:
+            fail(
+                f"realdata.validation_samples = {held} leaves {train - held} of realdata.train_samples = {train} "
+                "for training; keep at least 100 (lower validation_samples or raise train_samples)"
+            )
         images, tests = rd["reconstructions"]["images"], rd["test_samples"]
         if tests is not None and images > tests:
             fail(
