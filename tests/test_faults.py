@@ -644,6 +644,12 @@ def test_a_script_run_on_its_own_gets_the_same_cross_key_checks(repo_root, tmp_p
     with pytest.raises(config.ConfigError, match=r"features\.trainer is 'pgd'.*dynamics\.trainers"):
         config.load_config([tmp_path / "bad.yaml"], root=repo_root)
     config.load_config([], root=repo_root)  # the default config passes
+    # figure 9's r must be trained only where figure 9 is drawn
+    (tmp_path / "no9.yaml").write_text("realdata:\n  r: [0.5, 1]\n  structure: {datasets: []}\n")
+    config.load_config([tmp_path / "no9.yaml"], root=repo_root)
+    (tmp_path / "with9.yaml").write_text("realdata:\n  r: [0.5, 1]\n")
+    with pytest.raises(config.ConfigError, match=r"realdata\.structure\.r contains \[0\.125, 0\.25\]"):
+        config.load_config([tmp_path / "with9.yaml"], root=repo_root)
 
 
 def test_a_script_run_on_its_own_keeps_what_it_replaces_and_puts_it_back_if_it_fails(tmp_path, monkeypatch):
@@ -681,3 +687,28 @@ def test_a_script_run_on_its_own_names_a_wrong_name(repo_root, tmp_path, script,
     )
     assert out.returncode != 0 and message in out.stderr, out.stderr
     assert not (wf / "results").exists() and not (wf / "figures").exists()
+
+
+def test_standalone_refuses_absolute_outputs_and_keeps_an_output_it_could_not_move(tmp_path, monkeypatch):
+    """An absolute output is refused before anything moves; when keeping a version fails part-way, the
+    outputs not yet moved aside stay as they were."""
+    monkeypatch.chdir(tmp_path)
+    a, b = Path("a.csv"), Path("b.csv")
+    a.write_text("a\n")
+    b.write_text("b\n")
+    with pytest.raises(ValueError, match="relative"), provenance.standalone([a, tmp_path / "c.csv"]):
+        pass
+    assert a.read_text() == "a\n"
+    calls = []
+
+    def keep_then_fail(outs, root=None):
+        calls.append(outs)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        return real_keep(outs, root)
+
+    real_keep = provenance.keep_previous
+    monkeypatch.setattr(provenance, "keep_previous", keep_then_fail)
+    with pytest.raises(OSError, match="disk full"), provenance.standalone([a, b]):
+        pass
+    assert a.read_text() == "a\n" and b.read_text() == "b\n"  # a put back, b never moved

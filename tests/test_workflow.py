@@ -86,6 +86,7 @@ def test_lint_is_clean(repo_root, tmp_path):
         ("realdata:\n  structure: {r: [0.75]}\n", "realdata.structure.r contains [0.75]"),
         ("realdata:\n  test_samples: 2\n", "realdata.reconstructions.images = "),
         ("realdata:\n  validation_samples: 0\n", "realdata.trainer.select is 'validation'"),
+        ("realdata:\n  train_samples: 5050\n", "realdata.validation_samples = 5000 leaves 50"),
     ],
     ids=[
         "r<=0",
@@ -100,6 +101,7 @@ def test_lint_is_clean(repo_root, tmp_path):
         "structure-r-untrained",
         "more-reconstructions-than-test-images",
         "early-stopping-without-validation",
+        "too-few-training-images",
     ],
 )
 def test_bad_config_fails_before_any_job_naming_the_key(repo_root, tmp_path, overlay, key):

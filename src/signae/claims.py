@@ -198,7 +198,7 @@ def claims_table(tables: dict, checks: dict) -> pd.DataFrame:
 
 
 class NonFiniteClaim(ValueError):
-    """A claim whose predicted or reproduced number is missing or not finite: an input is broken."""
+    """A claim whose predicted, reproduced or gap number is missing or not finite: an input is broken."""
 
 
 def check_claims(table: pd.DataFrame, stems: dict) -> None:
@@ -212,8 +212,9 @@ def check_claims(table: pd.DataFrame, stems: dict) -> None:
         row = table[bad].iloc[0]
         raise NonFiniteClaim(
             f"{int(bad.sum())} claim(s) with a non-finite number, e.g. {row.claim!r}: predicted {row.predicted}, "
-            f"reproduced {row.reproduced}; a number of figures/{stems.get(row.figure, row.figure)}.csv is broken: "
-            "rerun the rules that made that table's inputs (snakemake --forcerun) before checking claims"
+            f"reproduced {row.reproduced}, gap {row.gap}; a number of "
+            f"figures/{stems.get(row.figure, row.figure)}.csv is broken: rerun the rules that made that table's "
+            "inputs (snakemake --forcerun) before checking claims"
         )
 
 

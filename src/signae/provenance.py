@@ -210,25 +210,33 @@ def job_log(path: str | Path, outputs=()):
 
 @contextlib.contextmanager
 def standalone(outputs):
-    """A workflow script run on its own (not by Snakemake) writes its rule's usual ``outputs``. As Snakemake
-    does, each existing output is moved aside first, its version kept in .previous/ (:func:`keep_previous`),
-    so that the new one is a new file; if the script then fails, the kept version is put back, so nothing
-    already computed is lost. Snakemake's records still describe the kept version: rerun the rule through
-    snakemake, or ``snakemake --touch`` with the config used, to make them agree (docs/faults.md)."""
+    """A workflow script run on its own (not by Snakemake) writes its rule's usual ``outputs`` (paths relative
+    to the working directory, the workflow's). As Snakemake does, each existing output is moved aside first,
+    its version kept in .previous/ (:func:`keep_previous`), so that the new one is a new file; if the script
+    then fails, the kept version is put back, so nothing already computed is lost. Snakemake's records still
+    describe the kept version until the rule is rerun through snakemake (docs/layout.md)."""
+    import shutil
+
     outputs = [Path(o) for o in outputs]
-    replaced = [o for o in outputs if o.is_file()]
-    kept = keep_previous(replaced, root=Path.cwd())
-    for out, prev in zip(replaced, kept, strict=True):
-        out.unlink()
-        print(f"replacing {out}; the version before is kept in {prev}", file=sys.stderr)
+    absolute = [str(o) for o in outputs if o.is_absolute()]
+    if absolute:
+        raise ValueError(f"standalone outputs must be relative to the workflow directory, got {absolute}")
+    existed = {out for out in outputs if out.is_file()}
+    pairs = []  # (output, its kept version), each output unlinked only once its version is kept
     try:
+        for out in outputs:
+            if out.is_file():
+                (prev,) = keep_previous([out], root=Path.cwd())
+                out.unlink()
+                pairs.append((out, prev))
+                print(f"replacing {out}; the version before is kept in {prev}", file=sys.stderr)
         yield
     except BaseException:
-        import shutil
-
+        moved = {out for out, _ in pairs}
         for out in outputs:
-            out.unlink(missing_ok=True)  # no half-written new result is left behind
-        for out, prev in zip(replaced, kept, strict=True):
+            if out in moved or out not in existed:
+                out.unlink(missing_ok=True)  # no half-written new result is left behind
+        for out, prev in pairs:
             try:
                 os.link(prev, out)  # nothing already computed is lost
             except OSError:

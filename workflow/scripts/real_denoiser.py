@@ -54,8 +54,8 @@ if __name__ == "__main__":
         from signae.config import check_choice, load_config
         from signae.runs import REAL_SOURCES
 
+        check_choice(sys.argv[1], REAL_SOURCES, "data set")
         c = load_config(sys.argv[2:])
         specs = figures.real_runs(c, [(sys.argv[1], "unwhitened")])
-        check_choice(sys.argv[1], REAL_SOURCES, "data set")
         with provenance.standalone([runs.real_denoiser_file(sys.argv[1])]):
             main(sys.argv[1], [s.json for s in specs], c["realdata"]["denoiser"]["knots"], c["seed"], c["threads"])
