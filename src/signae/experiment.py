@@ -50,8 +50,8 @@ def run_provenance(res: train.TrainResult, dev) -> dict:
 def check_trained(result: train.TrainResult, what: str, keys: str, trivial: float) -> None:
     """Refuse a trained result whose losses or weights are not finite, or whose final loss is not below the
     trivial risk (the loss of predicting x_hat = 0: tr Sigma / d, 1 on isotropic Gaussian data). ``what`` names
-    the result in the message ("run <stem>", "twin samples of mnist at r = 0.5"), ``keys`` the config keys of
-    its step sizes."""
+    the result in the message ("run <stem>", "projected GD on the Gaussian twin at n = 512"), ``keys`` the
+    config keys of its step sizes."""
     bad = [name for name in ("losses", "B", "A") if not np.all(np.isfinite(getattr(result, name)))]
     if not np.isfinite(result.final_loss):
         bad.append("final_loss")
