@@ -34,10 +34,4 @@ if __name__ == "__main__":
         config = load_config(sys.argv[2:])
         spec = runs.RunSpec.from_stem(sys.argv[1])
         with provenance.standalone([spec.json, spec.npz]):
-            main(
-                spec,
-                config["realdata"]["trainer"],
-                config["device"],
-                config["threads"],
-                config["deterministic"],
-            )
+            main(spec, config["realdata"]["trainer"], config["device"], config["threads"], config["deterministic"])
