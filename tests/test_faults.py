@@ -657,8 +657,8 @@ def test_a_script_run_on_its_own_keeps_what_it_replaces_and_puts_it_back_if_it_f
     kept link keeps the old bytes); when the script fails, the old version is back and no new output is left."""
     monkeypatch.chdir(tmp_path)
     out, new = Path("results/x.csv"), Path("results/y.csv")
-    out.parent.mkdir()
-    out.write_text("old\n")
+    with provenance.standalone([out]):  # makes the folder, as Snakemake does
+        out.write_text("old\n")
     with provenance.standalone([out, new]):
         out.write_text("new\n")
         new.write_text("made\n")

@@ -211,10 +211,11 @@ def job_log(path: str | Path, outputs=()):
 @contextlib.contextmanager
 def standalone(outputs):
     """A workflow script run on its own (not by Snakemake) writes its rule's usual ``outputs`` (paths relative
-    to the working directory, the workflow's). As Snakemake does, each existing output is moved aside first,
-    its version kept in .previous/ (:func:`keep_previous`), so that the new one is a new file; if the script
-    then fails, the kept version is put back, so nothing already computed is lost. Snakemake's records still
-    describe the kept version until the rule is rerun through snakemake (docs/layout.md)."""
+    to the working directory, the workflow's). As Snakemake does, their folders are made and each existing
+    output is moved aside first, its version kept in .previous/ (:func:`keep_previous`), so that the new one is
+    a new file; if the script then fails, the kept version is put back, so nothing already computed is lost.
+    Snakemake's records still describe the kept version until the rule is rerun through snakemake
+    (docs/layout.md)."""
     import shutil
 
     outputs = [Path(o) for o in outputs]
@@ -225,6 +226,7 @@ def standalone(outputs):
     pairs = []  # (output, its kept version), each output unlinked only once its version is kept
     try:
         for out in outputs:
+            out.parent.mkdir(parents=True, exist_ok=True)  # as Snakemake makes them
             if out.is_file():
                 (prev,) = keep_previous([out], root=Path.cwd())
                 out.unlink()
