@@ -36,5 +36,6 @@ if __name__ == "__main__":
     else:
         from signae.config import load_config
 
-        with provenance.standalone(["results/claims.csv"]):
-            main(load_config(sys.argv[1:]), "results/claims.csv")
+        out = "results/claims.csv"
+        with provenance.standalone([out]):
+            main(load_config(sys.argv[1:]), out)

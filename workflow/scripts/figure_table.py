@@ -29,5 +29,6 @@ if __name__ == "__main__":
 
         stem = sys.argv[1]
         check_choice(stem, figures.FIGURES, "figure")
-        with provenance.standalone([f"figures/{stem}.csv"]):
-            main(stem, load_config(sys.argv[2:]), f"figures/{stem}.csv")
+        out = f"figures/{stem}.csv"
+        with provenance.standalone([out]):
+            main(stem, load_config(sys.argv[2:]), out)

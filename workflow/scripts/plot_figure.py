@@ -25,5 +25,6 @@ if __name__ == "__main__":
 
         stem = sys.argv[1]
         check_choice(stem, figures.FIGURES, "figure")
-        with provenance.standalone([f"figures/{stem}{ext}" for ext in (".pdf", ".png")]):
-            main(stem, f"figures/{stem}.csv", f"figures/{stem}.pdf", f"figures/{stem}.png")
+        outs = [f"figures/{stem}.pdf", f"figures/{stem}.png"]
+        with provenance.standalone(outs):
+            main(stem, f"figures/{stem}.csv", *outs)
