@@ -100,8 +100,16 @@ def _imported_modules(path: Path, pkg_dir: Path, in_package: bool) -> tuple[set[
     return {name for name in candidates if (pkg_dir / f"{name}.py").is_file()}, touches
 
 
-def _parse(path: Path) -> ast.Module:
-    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+#: Whether an ``__init__.py`` text is trivial (:func:`_is_trivial_init`), keyed by the text like
+#: :data:`_CANDIDATES`, so the package's ``__init__`` is parsed once per run, not once per job.
+_TRIVIAL_INIT: dict[str, bool] = {}
+
+
+def _init_is_trivial(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8")
+    if text not in _TRIVIAL_INIT:
+        _TRIVIAL_INIT[text] = _is_trivial_init(ast.parse(text, filename=str(path)))
+    return _TRIVIAL_INIT[text]
 
 
 def _closure(names: set[str], pkg_dir: Path) -> set[str]:
@@ -134,12 +142,10 @@ def code_inputs(script: str | Path, root: str | Path = ".") -> list[str]:
     direct, touches = _imported_modules(script, pkg_dir, in_package=False)
     modules = _closure(direct, pkg_dir)
     with_init = False
-    if touches and init.is_file():
-        tree = _parse(init)
-        if not _is_trivial_init(tree):
-            # __init__ runs on every import of the package, and so do the modules it imports
-            with_init = True
-            modules |= _closure(_imported_modules(init, pkg_dir, in_package=True)[0], pkg_dir)
+    if touches and init.is_file() and not _init_is_trivial(init):
+        # __init__ runs on every import of the package, and so do the modules it imports
+        with_init = True
+        modules |= _closure(_imported_modules(init, pkg_dir, in_package=True)[0], pkg_dir)
     files = {f"{SOURCE_DIR}/{PACKAGE}/{name}.py" for name in modules}
     if with_init:
         files.add(f"{SOURCE_DIR}/{PACKAGE}/__init__.py")
