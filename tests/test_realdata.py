@@ -31,6 +31,20 @@ def test_unwhitened_scaling_and_dropped_pixels(images):
     assert np.allclose(np.sort(np.linalg.eigvalsh(cov))[::-1], prep.eigenvalues, atol=1e-3)
 
 
+def test_trivial_loss_is_the_test_loss_of_predicting_zero(images):
+    """realdata.trivial_loss (what a trained encoder's test loss must stay below) against test_loss of the zero
+    decoder, a different path; and close to tr Sigma_hat / d = 1 of the training split (tests differ by
+    sampling only)."""
+    import torch
+
+    prep = realdata.preprocess(*images, "unwhitened", floor=1e-3)
+    n, k, d = 4, prep.z_test.shape[1], prep.x_test.shape[1]
+    V = torch.ones(n, k)
+    zero = realdata.split_loss(torch.zeros(d, n, dtype=torch.float64), V, prep.z_test, prep.x_test, "cpu")
+    assert realdata.trivial_loss(prep) == pytest.approx(zero, rel=1e-9)
+    assert realdata.trivial_loss(prep) == pytest.approx(1.0, rel=0.1)
+
+
 def test_whitened_training_covariance_is_identity(images):
     prep = realdata.preprocess(*images, "whitened", floor=1e-3)
     z = prep.x_train.astype(np.float64)

@@ -165,7 +165,7 @@ def run_real(
     d = prep.x_train.shape[1]
     n = hidden_units(spec.r, d)
     options = {**realdata.trainer_options(settings, spec.seed), "select": settings.get("select", "last")}
-    trivial = float(np.mean(np.sum(prep.x_test.astype(np.float64) ** 2, axis=1))) / d
+    trivial = realdata.trivial_loss(prep)
     try:
         res = realdata.train_sample(prep, n, settings["steps"], dev, init=settings.get("init", "gaussian"), **options)
         check_result(res, spec, trivial)

@@ -227,6 +227,13 @@ def test_loss(A: torch.Tensor, V: torch.Tensor, Z: torch.Tensor, X: torch.Tensor
     return total / (Z.shape[0] * X.shape[1])
 
 
+def trivial_loss(prep: Prepared) -> float:
+    """The test loss of predicting x_hat = 0, mean ||x||^2 / d over the test split: a trained encoder's test loss
+    must be below it (the real-data counterpart of tr Sigma / d)."""
+    x = prep.x_test.astype(np.float64)  # (N_test, d)
+    return float(np.mean(np.sum(x**2, axis=1))) / x.shape[1]
+
+
 def split_loss(A: torch.Tensor, V: torch.Tensor, z: np.ndarray, x: np.ndarray, device: torch.device) -> float:
     """:func:`test_loss` of (A, V) on the host arrays of one split (z (N, k), x (N, d))."""
     return test_loss(A, V, torch.as_tensor(z, device=device), torch.as_tensor(x, device=device))

@@ -193,8 +193,7 @@ def experiment(prep, run_jsons, r_values, settings: dict, seed: int, device) -> 
             )
         except torch.linalg.LinAlgError as err:
             raise diverged(what, STEP_KEYS["real"], err) from err
-        trivial = float(np.mean(np.sum(shuffled.x_test.astype(np.float64) ** 2, axis=1))) / d
-        check_trained(res, what, STEP_KEYS["real"], trivial)
+        check_trained(res, what, STEP_KEYS["real"], realdata.trivial_loss(shuffled))
         add("shuffled", "trained", n, seed, res.final_loss, res.B, shuffled.x_test)
         print(f"r={n / d:.4f}: shuffled images, trained {res.final_loss:.5f} ({res.wall_time_s:.1f} s)")
     return rows
