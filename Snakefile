@@ -35,9 +35,9 @@ rule all:
     default_target: True
     input:
         FIGURE_FILES,
-        "results/claims.csv",
-        "results/report/claims.html",
-        "results/MANIFEST.sha256",
+        paths.CLAIMS,
+        paths.fill(paths.REPORT, name="claims.html"),
+        paths.MANIFEST,
 
 
 onstart:

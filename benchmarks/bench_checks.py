@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from signae import figures, provenance, reporting
+from signae import provenance, registry, reporting
 from signae.config import load_config
 
 
@@ -25,16 +25,16 @@ def reads(config: dict) -> Counter:
     """{file: how many jobs verify it} for a finished run of this config."""
     count = Counter()
     rd = config["realdata"]
-    for ds, v in figures.real_pairs(config):
-        variant = figures.variant_file(ds, v, "npz")
-        count[variant] += len(figures.real_runs(config, [(ds, v)])) + 2  # training jobs, designed, twin
-        count[f"results/data/{ds}/images.npz"] += 1  # preprocessing verifies its source
-        for spec in figures.real_runs(config, [(ds, v)]):
+    for ds, v in registry.real_pairs(config):
+        variant = registry.variant_files(ds, v)[0]
+        count[variant] += len(registry.real_runs(config, [(ds, v)])) + 2  # training jobs, designed, twin
+        count[registry.image_files(ds)[0]] += 1  # preprocessing verifies its source
+        for spec in registry.real_runs(config, [(ds, v)]):
             count[spec.npz] += 1  # the twin reads every trained encoder
     for ds in rd["datasets"]:
-        count[figures.variant_file(ds, rd["reconstructions"]["variant"], "npz")] += 1  # figure 6
-    for fig in figures.configured(config):
-        for path in figures.flat_inputs(fig, config)["weights"]:
+        count[registry.variant_files(ds, rd["reconstructions"]["variant"])[0]] += 1  # figure 6
+    for fig in registry.configured(config):
+        for path in registry.flat_inputs(fig, config)["weights"]:
             count[path] += 1  # every table verifies the weights it reads
     return count
 

@@ -23,9 +23,9 @@ import time
 
 import torch
 
-from signae import realdata
+from signae import images, real_source, train
 from signae.device import set_threads
-from signae.runs import hidden_units
+from signae.theory import hidden_units
 
 TRAINERS = {
     "former (Gaussian init, no momentum, ridge 1e-3, 150 steps)": dict(
@@ -43,7 +43,7 @@ TRAINERS = {
 }
 
 
-class TimedSource(realdata.SplitSource):
+class TimedSource(real_source.SplitSource):
     """A SplitSource that records (trainer seconds since the first call, validation loss) at every recorded
     step. The validation loss is computed once per recorded step (fit_on_samples asks for risk, then, when
     it selects on validation, for validation_risk of the same encoder); its time counts as the trainer's
@@ -86,17 +86,17 @@ def main() -> None:
     dev = torch.device("cpu")
     print(f"matmul 2048^3 float32: {matmul_rate():.1f} GFLOP/s ({a.threads} thread(s))")
     for dataset in ("mnist", "cifar10"):
-        prep = realdata.load_prepared(f"{a.data}/{dataset}/unwhitened.npz", f"{a.data}/{dataset}/unwhitened.json")
+        prep = images.load_prepared(f"{a.data}/{dataset}/unwhitened.npz", f"{a.data}/{dataset}/unwhitened.json")
         n = hidden_units(a.r, prep.x_train.shape[1])
-        source = realdata.SplitSource(prep, dev, init="designed")
+        source = real_source.SplitSource(prep, dev, init="designed")
         target = source.validation_risk(source.init_encoder(n, 0))
-        test_designed, _ = realdata.evaluate_designed(prep, n, 0, dev)
+        test_designed, _ = real_source.evaluate_designed(prep, n, 0, dev)
         print(f"\n{dataset}, r = {n / prep.x_train.shape[1]:.4f}: designed encoder validation {target:.5f}")
         print("| trainer | wall (s) | validation vs designed | test vs designed | time to the designed loss (s) |")
         print("|---|---|---|---|---|")
         for name, t in TRAINERS.items():
             src = TimedSource(prep, dev, init=t["init"], counts=t["select"] == "validation")
-            res = realdata.fit_on_samples(
+            res = train.train_on_samples(
                 src,
                 n,
                 t["steps"],

@@ -20,7 +20,7 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from signae import theory, train
+from signae import gaussian_source, theory, train
 from signae.device import resolve_device
 
 R = 2.0
@@ -50,7 +50,8 @@ def run_trainer(name: str, d: int, steps: int, device, **kw):
         return train.projected_gd(d, n, steps, device=device, **kw)
     if name == "tied":
         return train.tied_gd(d, n, steps, device=device, **kw)
-    return train.sample_gd(d, n, steps, device=device, record_every=max(steps, 1), fit_samples=4 * n, **kw)
+    every = max(steps, 1)
+    return gaussian_source.sample_gd(d, n, steps, device=device, record_every=every, fit_samples_per_unit=4, **kw)
 
 
 def per_step(name: str, d: int, device) -> tuple[float, float]:
@@ -88,7 +89,7 @@ def time_to_target(name: str, d: int, device, tol: float) -> tuple[float, int]:
         t0 = time.perf_counter()
         n = int(R * d)
         if name == "sample":
-            res = train.sample_gd(d, n, steps, device=device, record_every=steps)
+            res = gaussian_source.sample_gd(d, n, steps, device=device, record_every=steps)
         else:
             res = run_trainer(name, d, steps, device)
         wall = time.perf_counter() - t0

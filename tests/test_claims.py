@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from signae import claims
+from signae import claims, registry
 from signae.tables import REFINED
 
 CONFIG = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml").read_text())
@@ -469,17 +469,16 @@ def universality_table(r, loss, pred, variant="unwhitened", designed=None, d=784
 
 
 def test_a_claim_with_a_non_finite_number_is_refused_naming_the_claim_and_its_table():
-    """figures.check_finite checks a table's plotted column; a NaN elsewhere (here figure 5's `predicted`)
+    """registry.check_finite checks a table's plotted column; a NaN elsewhere (here figure 5's `predicted`)
     would give a claim with a NaN gap that reads as failed. claims.check_claims refuses it instead, naming
     the claim and the figure table; the same table with a finite prediction passes."""
-    from signae import figures
 
     checks = {5: [(claims.universality_claims, REAL_TOL)]}
     good = claims.claims_table({5: universality_table(0.25, 0.3, 0.3)}, checks)
     claims.check_claims(good, {5: "fig5_universality"})
     broken = universality_table(0.25, 0.3, 0.3)
     broken.loc[broken.kind == "trained", "predicted"] = float("nan")
-    figures.check_finite(broken, "figures/fig5_universality.csv")  # its plotted column is finite
+    registry.check_finite(broken, "figures/fig5_universality.csv")  # its plotted column is finite
     table = claims.claims_table({5: broken}, checks)
     with pytest.raises(claims.NonFiniteClaim, match=r"'mnist unwhitened: trained .*figures/fig5_universality\.csv"):
         claims.check_claims(table, {5: "fig5_universality"})

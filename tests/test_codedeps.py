@@ -99,7 +99,7 @@ def test_real_scripts(repo_root):
         set(code_inputs("workflow/scripts/plot_figure.py", repo_root))
         | set(module_inputs(["signae.plotting.plot_fig1"], repo_root))
     )
-    assert "src/signae/plotting.py" in plot and "src/signae/figures.py" in plot
+    assert "src/signae/plotting.py" in plot and "src/signae/registry.py" in plot
     assert "src/signae/train.py" not in plot and "src/signae/tables.py" not in plot
     table = module_inputs(["signae.tables.limit_table"], repo_root)
     assert "src/signae/theory.py" in table and "src/signae/plotting.py" not in table

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from signae import experiment, realdata, theory, train
+from signae import deep_decoder, gaussian_source, images, real_source, theory, train
 from signae.runs import RunSpec
 
 pytestmark = pytest.mark.skipif(
@@ -26,12 +26,12 @@ def test_tied_and_sample_trainers_reach_the_limit_on_cuda():
     d = 128
     tied = train.tied_gd(d, 2 * d, steps=200, device="cuda")
     assert tied.final_loss == pytest.approx(theory.optimal_risk(2.0), rel=0.01)
-    sample = train.sample_gd(d, 2 * d, steps=60, device="cuda")
+    sample = gaussian_source.sample_gd(d, 2 * d, steps=60, device="cuda")
     assert sample.final_loss == pytest.approx(theory.optimal_risk(2.0), rel=0.03)
 
 
 def test_auto_device_picks_cuda_and_is_recorded():
-    result, meta = experiment.run(
+    result, meta = gaussian_source.run(
         RunSpec("isotropic", "pgd", 2.0, 0, d=64),
         device="auto",
         settings={"steps": 5, "lr": 1.0, "decoder": "optimal", "lr_decoder": 0.2},
@@ -46,7 +46,7 @@ def test_real_data_trainer_on_cuda():
     lam *= 60 / lam.sum()
     x = (rng.standard_normal((6000, 60)) * np.sqrt(lam)).astype(np.float32)
     W = np.diag(1 / np.sqrt(lam))
-    prep = realdata.Prepared(
+    prep = images.Prepared(
         x[:5000],
         x[5000:],
         x[:5000] @ W.astype(np.float32),
@@ -57,7 +57,7 @@ def test_real_data_trainer_on_cuda():
         np.zeros(60),
         {"d": 60},
     )
-    res = realdata.train_sample(
+    res = real_source.train_on_split(
         prep, 30, steps=30, batch=1024, lr=8.0, sharpness=(1.0, 6.0), seed=0, device=torch.device("cuda")
     )
     assert res.final_loss == pytest.approx(theory.water_filling(lam, 30).risk, rel=0.1)
@@ -65,7 +65,7 @@ def test_real_data_trainer_on_cuda():
 
 def test_sparse_run_and_deep_decoder_on_cuda():
     """Figure 7's run and its deep decoder (eq. (42)) with every tensor on the GPU."""
-    from signae import deep_decoder, sparse_source
+    from signae import sparse_source
 
     settings = {
         "steps": 20,
@@ -78,7 +78,7 @@ def test_sparse_run_and_deep_decoder_on_cuda():
         "fit_samples_per_unit": 100,
         "test_samples_per_unit": 50,
     }
-    result, meta = sparse_source.run_sparse(RunSpec("sparse", "sample", 0.5, 0, d=64, sparsity=0.1), settings, "cuda")
+    result, meta = sparse_source.run(RunSpec("sparse", "sample", 0.5, 0, d=64, sparsity=0.1), settings, "cuda")
     assert meta["device"]["device"].startswith("cuda")
     B = torch.as_tensor(result.B, dtype=torch.float32, device="cuda")
     depth = {
@@ -89,6 +89,6 @@ def test_sparse_run_and_deep_decoder_on_cuda():
         "lr": 1e-3,
         "knots": 65,
     }
-    losses, _ = deep_decoder.fit(B, 0.1, depth, seed=0)
+    losses, _ = deep_decoder.train(B, 0.1, depth, seed=0)
     deep_decoder.check(losses, "a run")
     assert losses["loss_deep"] < losses["paired_loss_learned_denoiser"]

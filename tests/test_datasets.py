@@ -179,11 +179,16 @@ def test_cifar10_batches_decode_to_hwc_rgb():
 
 
 def test_root_files_are_torchvisions_files_and_sums():
-    """datasets.ROOT_FILES writes out torchvision's file names and MD5 sums (so that building the workflow's
-    DAG does not import torchvision); they must stay torchvision's."""
+    """datasets.DATASETS writes out torchvision's file names, addresses and MD5 sums (so that building the
+    workflow's DAG does not import torchvision); they must stay torchvision's."""
     from torchvision.datasets import CIFAR10, MNIST
 
     mnist = [(Path("MNIST") / "raw" / f, md5) for f, md5 in MNIST.resources]
     cifar = [(Path(CIFAR10.base_folder) / f, md5) for f, md5 in CIFAR10.train_list + CIFAR10.test_list]
     assert datasets.root_files("mnist") == mnist
     assert datasets.root_files("cifar10") == cifar
+    mnist_archives = [([m + f for m in MNIST.mirrors], Path("MNIST") / "raw" / f, md5) for f, md5 in MNIST.resources]
+    assert datasets.archives("mnist") == mnist_archives
+    assert datasets.archives("cifar10") == [([CIFAR10.url], Path(CIFAR10.filename), CIFAR10.tgz_md5)]
+    for name, spec in datasets.DATASETS.items():  # the shapes and split sizes the resources are computed from
+        assert spec.train_images > 0 and spec.test_images > 0 and spec.pixels == int(np.prod(spec.shape)), name

@@ -30,7 +30,7 @@ import pytest
 import torch
 
 import signae
-from signae import claims, data, evaluate, linalg, population, realdata, runs, tables, theory, train
+from signae import claims, evaluate, linalg, population, real_source, spectra, tables, theory, train
 
 ROOT = Path(__file__).resolve().parents[1]
 THEORY = ROOT / "docs" / "theory.md"
@@ -364,7 +364,9 @@ def test_sign_code_ignores_row_norms_and_test_loss_is_the_empirical_risk():
     Z, X = rng.standard_normal((N, d)), rng.standard_normal((N, 4))
     A4 = rng.standard_normal((4, n))
     expected = np.mean(np.sum((X - np.sign(Z @ B.T) @ A4.T) ** 2, axis=1)) / 4
-    got = realdata.test_loss(torch.as_tensor(A4), torch.as_tensor(B), torch.as_tensor(Z), torch.as_tensor(X), chunk=128)
+    got = real_source.test_loss(
+        torch.as_tensor(A4), torch.as_tensor(B), torch.as_tensor(Z), torch.as_tensor(X), chunk=128
+    )
     assert got == pytest.approx(expected, rel=1e-12)
 
 
@@ -372,9 +374,9 @@ def test_arcsine_moments_against_monte_carlo():
     """Eq. (2): E[x sign(Bx)^T] = sqrt(2/pi) K and E[sign(Bx) sign(Bx)^T] = (2/pi) arcsin(C), Sigma general."""
     rng = np.random.default_rng(1)
     d, n, N = 6, 4, 200_000
-    Sigma = data.covariance(data.spectrum("power_law", d, exponent=1.0), seed=3)
+    Sigma = spectra.covariance(spectra.spectrum("power_law", d, exponent=1.0), seed=3)
     B = rng.standard_normal((n, d))
-    X = data.sample(Sigma, d, N, seed=4)
+    X = spectra.draw(Sigma, d, N, seed=4)
     S = np.sign(X @ B.T)
     mom = population.SecondMoments(torch.as_tensor(B), torch.as_tensor(Sigma))
     for samples, exact in (
@@ -501,18 +503,18 @@ def test_least_squares_decoder_against_lstsq_and_optimal_decoder():
 def test_spectra_and_haar_covariance():
     """Eq. (24): spectra descending with trace d and the stated shape; Haar eigenbasis; samples ~ N(0, Sigma)."""
     d = 60
-    power = data.spectrum("power_law", d, exponent=0.5)
+    power = spectra.spectrum("power_law", d, exponent=0.5)
     assert power.sum() == pytest.approx(d) and np.all(np.diff(power) <= 0)
     assert power[0] / power[3] == pytest.approx(4**0.5)
-    levels = data.spectrum("levels", d, levels=(4.0, 1.0, 0.25))
+    levels = spectra.spectrum("levels", d, levels=(4.0, 1.0, 0.25))
     assert levels.sum() == pytest.approx(d)
     assert np.allclose(levels[:20] / levels[20:40], 4) and np.allclose(levels[20:40] / levels[40:], 4)
     Q = linalg.haar_rotation(d, seed=7)
     assert np.allclose(Q @ Q.T, np.eye(d), atol=1e-12)
     assert np.mean(evaluate.axis_alignment(Q)) == pytest.approx(evaluate.random_rotation_alignment(d), rel=0.1)
-    Sigma = data.covariance(levels, seed=7)
+    Sigma = spectra.covariance(levels, seed=7)
     assert np.allclose(np.sort(np.linalg.eigvalsh(Sigma))[::-1], levels)
-    x = data.sample(Sigma, d, 20_000, seed=8)
+    x = spectra.draw(Sigma, d, 20_000, seed=8)
     assert np.abs(x.T @ x / len(x) - Sigma).max() < 0.15  # sampling error of an entry <= 4 sqrt(2 / N) = 0.04
 
 
@@ -520,11 +522,11 @@ def test_water_filling_risk_of_a_designed_encoder():
     """Eqs. (26), (27), (31): the exact risk of the designed encoder (allocation m, random rotation) in
     whitened coordinates is the water-filling risk up to O(1/d)."""
     d = 200
-    lam = data.spectrum("power_law", d, exponent=0.7)
+    lam = spectra.spectrum("power_law", d, exponent=0.7)
     root = torch.as_tensor(np.diag(np.sqrt(lam)))
     for n in (50, 100, 200):
         wf = theory.water_filling(lam, n)
-        V = realdata.designed_encoder(lam, d, n, seed=0)
+        V = real_source.designed_encoder(lam, d, n, seed=0)
         exact = float(population.whitened_encoder_risk(torch.as_tensor(V), root))
         assert exact == pytest.approx(wf.risk, rel=0.01)
         assert exact >= wf.risk - 1e-9
@@ -540,11 +542,13 @@ def test_block_average():
 def test_real_data_prediction_is_the_gaussian_theory():
     """Eq. (30): n = max(1, round(r d)); R*(n/d) for the whitened variant, water-filling on the spectrum
     otherwise."""
-    assert [runs.hidden_units(r, 784) for r in (0.125, 0.5, 1e-4)] == [98, 392, 1]
-    assert runs.integer_units(0.25, 64) and not runs.integer_units(0.125, 10)
-    lam = data.spectrum("power_law", 50, exponent=1.0)
-    assert realdata.prediction("whitened", np.ones(50), 20) == pytest.approx(1 - 2 * 0.4 / math.pi, rel=1e-12)
-    assert realdata.prediction("unwhitened", lam, 20) == pytest.approx(theory.water_filling(lam, 20).risk, rel=1e-12)
+    assert [theory.hidden_units(r, 784) for r in (0.125, 0.5, 1e-4)] == [98, 392, 1]
+    assert theory.integer_units(0.25, 64) and not theory.integer_units(0.125, 10)
+    lam = spectra.spectrum("power_law", 50, exponent=1.0)
+    assert theory.variant_prediction("whitened", np.ones(50), 20) == pytest.approx(1 - 2 * 0.4 / math.pi, rel=1e-12)
+    assert theory.variant_prediction("unwhitened", lam, 20) == pytest.approx(
+        theory.water_filling(lam, 20).risk, rel=1e-12
+    )
 
 
 def test_tolerance_scaling():
@@ -574,3 +578,33 @@ def test_misallocated_fraction():
     (row,) = claims.allocation_claims(pd.DataFrame(rows), {"allocation": 0.1, "d_ref": 256})
     assert row["reproduced"] == pytest.approx(2.0 / 6.0)
     assert row["holds"] is False
+
+
+def _rerun_rows() -> dict[str, dict[str, int]]:
+    """docs/layout.md's rerun table: {module: {rule: jobs}}."""
+    text = (ROOT / "docs" / "layout.md").read_text()
+    block = text.split("<!-- BEGIN rerun-table -->", 1)[1].split("<!-- END rerun-table -->", 1)[0]
+    rows = {}
+    for m in re.finditer(r"^\| `(\w+\.py)` \| (\d+) \| (.*) \|$", block, re.M):
+        jobs = dict(re.findall(r"(\w+) (\d+)", m[3])) if m[3] != "none" else {}
+        rows[m[1]] = {rule: int(n) for rule, n in jobs.items()}
+        assert sum(rows[m[1]].values()) == int(m[2]), m[0]
+    return rows
+
+
+def test_the_rerun_table_follows_the_stages_and_agrees_with_snakemakes_dry_runs():
+    """docs/layout.md, "What an edit reruns": every module has its row; an edit of the data preparation reruns
+    no Gaussian or sparse training, one of plotting only the plots, one of the table builders no training; and
+    for those modules the rows are what Snakemake's dry runs plan today (signae.docs.reruns, default config)."""
+    from signae import docs
+
+    rows = _rerun_rows()
+    assert set(rows) == {p.name for p in (ROOT / "src" / "signae").glob("*.py")}
+    training = {"train", "train_sparse", "train_real"}
+    assert not {"train", "train_sparse"} & set(rows["images.py"]) and rows["images.py"]
+    assert set(rows["plotting.py"]) == {"figure_plot"}
+    assert not training & set(rows["tables.py"]) and rows["tables.py"]
+    assert not training & set(rows["claims.py"])
+    fresh = docs.reruns(ROOT, modules=("images.py", "plotting.py", "tables.py"))
+    for module in ("images.py", "plotting.py", "tables.py"):
+        assert fresh[module] == rows[module], (module, fresh[module])

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from signae import data, evaluate, linalg
+from signae import evaluate, linalg, spectra
 
 
 def test_axis_aligned_rows_have_alignment_d_and_random_rows_about_three():
@@ -51,7 +51,7 @@ def test_learned_allocation_recovers_a_designed_allocation():
     # Unit rows with a known allocation m in Sigma's eigenbasis: rows on eigenvectors (m_i = count), three
     # rows at 120 degrees in the plane of two eigenvectors (1.5 each), one row split 1/4 : 3/4 between two.
     d = 30
-    lam = data.spectrum("power_law", d, exponent=1.0)  # distinct eigenvalues, descending
+    lam = spectra.spectrum("power_law", d, exponent=1.0)  # distinct eigenvalues, descending
     Q = linalg.haar_rotation(d, seed=2)
     Sigma = (Q * lam) @ Q.T
     rng = np.random.default_rng(3)

@@ -7,22 +7,37 @@ Where the pipeline does not yet do what docs/faults.md promises, the test stops 
 the reason, after checking everything that does hold, and passes once the fault is fixed."""
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 from test_workflow import _copy_workflow, _snakemake
 
-from signae import config, datasets, experiment, figures, provenance, realdata, structure, universality
+from signae import (
+    config,
+    datasets,
+    gaussian_source,
+    images,
+    job,
+    provenance,
+    real_source,
+    registry,
+    runs,
+    structure,
+    twin,
+)
 from signae.runs import RunSpec
 
 # Gaussian data only (with the quick preset); the tests name their targets, so the preset's sizes matter only
@@ -44,7 +59,7 @@ def _gate(variable):
 
 
 def main('''
-SAVE = "    runs.save(result, meta, spec.npz, spec.json)\n"
+SAVE = '    runs.save(result, {**meta, "rule": sm.rule}, sm.output.npz, sm.output.json)\n'
 
 
 def _sha(path: Path) -> str:
@@ -232,17 +247,29 @@ def test_a_truncated_images_npz_is_refused_and_a_user_file_changed_in_place_is_r
     assert (
         "results/data/mnist/images.npz does not match the SHA-256 recorded in results/data/mnist/images.json"
     ) in text, text[-3000:]
-    assert "--forcerun dataset results/data/mnist/images.npz" in text
+    assert "--forcerun results/data/mnist/images.npz" in text
     assert not (wf / "results/data/mnist/unwhitened.npz").exists()
     assert user.read_bytes() == user_bytes and record.read_bytes() == record_bytes  # the source is untouched
 
-    # The user's file rewritten in place with other images: it is an input of the dataset rule, so the
-    # next run reads it again (and the stale images.npz is remade, not trusted).
+    # The user's file rewritten in place with other images: the dataset rule's params hold its bytes'
+    # SHA-256 (not its path), so the next run reads it again (and the stale images.npz is remade, not trusted).
     _user_npz(user, seed=1)
     assert user.stat().st_mtime > images.stat().st_mtime
     plan = _snakemake(wf, "--dry-run", "results/data/mnist/images.npz", *cfg)
     assert plan.returncode == 0, plan.stderr[-3000:]
-    assert "rule dataset:" in plan.stdout and f"Updated input files: {user}" in plan.stdout, plan.stdout[-3000:]
+    assert "rule dataset:" in plan.stdout and "Params have changed since last execution" in plan.stdout
+
+    # The same file moved elsewhere: its bytes are the same, so nothing reruns (the path is no parameter).
+    made = _snakemake(wf, "--cores", "1", "results/data/mnist/images.npz", *cfg)
+    assert made.returncode == 0, made.stderr[-3000:]
+    moved = tmp_path / "elsewhere" / "mnist.npz"
+    moved.parent.mkdir()
+    shutil.copy2(user, moved)
+    (wf / "moved.yaml").write_text(f"realdata: {{datasets: [mnist]}}\ndatasets:\n  mnist: {{npz: {moved}}}\n")
+    plan = _snakemake(
+        wf, "--dry-run", "results/data/mnist/images.npz", "--configfile", "config/quick.yaml", "moved.yaml"
+    )
+    assert "Nothing to be done" in plan.stdout + plan.stderr, plan.stdout[-3000:]
 
     # Read again; then replaced once more with its old timestamp put back (cp -p, touch -r): the bytes
     # changed, so the rule reruns (its params hold the files' SHA-256); a chmod alone reruns nothing.
@@ -262,18 +289,18 @@ def test_a_truncated_images_npz_is_refused_and_a_user_file_changed_in_place_is_r
 def test_a_truncated_prepared_variant_is_refused_naming_the_file_and_the_fix(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     npz, record = _prepared(Path("results/data/mnist"))
-    prep = realdata.load_prepared(npz, record)
+    prep = images.load_prepared(npz, record)
     record_bytes = record.read_bytes()
     npz.write_bytes(npz.read_bytes()[:-100])
     with pytest.raises(provenance.ChecksumMismatch) as err:
-        realdata.load_prepared(npz, record)
+        images.load_prepared(npz, record)
     assert f"{npz} does not match the SHA-256 recorded in {record}" in str(err.value)
-    assert f"--forcerun preprocess {npz}" in str(err.value)
+    assert f"--forcerun {npz}" in str(err.value)
     assert record.read_bytes() == record_bytes
     # a record written before checksums were recorded is refused too, not trusted
     record.write_text(json.dumps({k: v for k, v in prep.info.items() if k != "arrays_sha256"}))
-    with pytest.raises(provenance.ChecksumMismatch, match=r"records no SHA-256.*--forcerun preprocess"):
-        realdata.load_prepared(npz, record)
+    with pytest.raises(provenance.ChecksumMismatch, match=r"records no SHA-256.*--forcerun results/data"):
+        images.load_prepared(npz, record)
 
 
 def _no_network(monkeypatch) -> list[str]:
@@ -347,11 +374,11 @@ def test_a_download_root_that_cannot_be_written_names_the_key(tmp_path, monkeypa
 def test_a_figure_table_with_a_nan_loss_is_refused_naming_the_file(repo_root, tmp_path, monkeypatch):
     path = "figures/fig2_dynamics.csv"
     table = pd.DataFrame({"series": ["pgd", "pgd"], "r": [1.0, 1.0], "step": [0, 1], "loss": [0.5, np.nan]})
-    with pytest.raises(figures.NonFiniteTable, match=r"^figures/fig2_dynamics\.csv: 1 row\(s\).*--forcerun"):
-        figures.check_finite(table, path)
+    with pytest.raises(registry.NonFiniteTable, match=r"^figures/fig2_dynamics\.csv: 1 row\(s\).*--forcerun"):
+        registry.check_finite(table, path)
     table.loc[1, "loss"] = np.inf
-    with pytest.raises(figures.NonFiniteTable, match="fig2_dynamics"):
-        figures.check_finite(table, path)
+    with pytest.raises(registry.NonFiniteTable, match="fig2_dynamics"):
+        registry.check_finite(table, path)
 
     # The claims script stops at the broken table, naming it, and leaves the last claims table as it was.
     import importlib.util
@@ -361,6 +388,11 @@ def test_a_figure_table_with_a_nan_loss_is_refused_naming_the_file(repo_root, tm
     spec.loader.exec_module(script)
     (tmp_path / "gauss.yaml").write_text(GAUSS)
     cfg = config.load_config([tmp_path / "gauss.yaml"], root=repo_root)
+    checks = [(1, [("signae.claims.limit_claims", cfg["claims"])])]
+    sm = SimpleNamespace(
+        input=SimpleNamespace(tables=["figures/fig1_limit.csv"]), params=SimpleNamespace(checks=checks),
+        output=["results/claims.csv"],
+    )  # fmt: skip
     monkeypatch.chdir(tmp_path)
     Path("figures").mkdir()
     Path("results").mkdir()
@@ -368,21 +400,20 @@ def test_a_figure_table_with_a_nan_loss_is_refused_naming_the_file(repo_root, tm
         "figures/fig1_limit.csv", index=False
     )
     Path("results/claims.csv").write_text("claim,holds\nearlier,True\n")
-    with pytest.raises(figures.NonFiniteTable, match=r"^figures/fig1_limit\.csv: 1 row"):
-        script.main(cfg, "results/claims.csv")
+    with pytest.raises(registry.NonFiniteTable, match=r"^figures/fig1_limit\.csv: 1 row"):
+        script.main(sm)
     assert Path("results/claims.csv").read_text() == "claim,holds\nearlier,True\n"
 
 
 def _prepared(folder: Path) -> tuple[Path, Path]:
     """A small prepared variant (unwhitened, 20 pixels) and its record, as the preprocess rule writes them."""
     rng = np.random.default_rng(0)
-    images = np.clip(128 + 40 * rng.standard_normal((1200, 5)) @ rng.standard_normal((5, 20)), 0, 255)
-    images = images.astype(np.uint8).reshape(1200, 4, 5)
-    prep = realdata.preprocess(images[:1000], images[1000:], "unwhitened", floor=0.5)
+    pixels = np.clip(128 + 40 * rng.standard_normal((1200, 5)) @ rng.standard_normal((5, 20)), 0, 255)
+    pixels = pixels.astype(np.uint8).reshape(1200, 4, 5)
+    prep = images.preprocess(pixels[:1000], pixels[1000:], "unwhitened", floor=0.5)
     npz, record = folder / "unwhitened.npz", folder / "unwhitened.json"
     folder.mkdir(parents=True)
-    realdata.save_prepared(prep, npz)
-    provenance.write_json(record, {**prep.info, "arrays_sha256": provenance.sha256_file(npz)})
+    images.save_prepared(prep, npz, record)
     return npz, record
 
 
@@ -393,34 +424,34 @@ def test_each_trainer_that_diverges_is_refused_naming_its_step_size_keys(tmp_pat
     monkeypatch.chdir(tmp_path)
     pgd = RunSpec("isotropic", "pgd", 1.0, 0, d=16)
     bad = {"steps": 30, "lr": 1.0, "decoder": "joint", "lr_decoder": 1.0e6}
-    with pytest.raises(experiment.TrainingDiverged, match=r"d16_r1_seed0: non-finite.*trainers\.pgd\.lr_decoder"):
-        experiment.run(pgd, bad, device="cpu")
+    with pytest.raises(runs.TrainingDiverged, match=r"d16_r1_seed0: non-finite.*trainers\.pgd\.lr_decoder"):
+        gaussian_source.run(pgd, bad, device="cpu")
     tied = RunSpec("isotropic", "tied", 1.0, 0, d=16)
-    with pytest.raises(experiment.TrainingDiverged, match=r"not below the trivial risk 1.*trainers\.tied\.lr_beta"):
-        experiment.run(tied, {"steps": 20, "lr": 1.0, "lr_beta": 1.0e6}, device="cpu")
+    with pytest.raises(runs.TrainingDiverged, match=r"not below the trivial risk 1.*trainers\.tied\.lr_beta"):
+        gaussian_source.run(tied, {"steps": 20, "lr": 1.0, "lr_beta": 1.0e6}, device="cpu")
     assert not list(tmp_path.iterdir())  # nothing saved
 
     npz, record = _prepared(tmp_path / "prep")
     sample = RunSpec("isotropic", "sample", 1.0, 0, d=16)
     real = RunSpec("mnist", "sample", 0.5, 0, variant="unwhitened")
     settings = {"steps": 10, "batch": 512, "lr": 1.0e30, "sharpness": [1.0, 3.0], "fit_samples_per_unit": 200}
-    prep = realdata.load_prepared(npz, record)
+    prep = images.load_prepared(npz, record)
     k = prep.z_train.shape[1]
     failures = []
     for name, call, keys in (
-        ("sample", lambda: experiment.run(sample, settings, device="cpu"), "trainers.sample.lr"),
-        ("real", lambda: experiment.run_real(real, npz, record, settings, device="cpu"), "realdata.trainer.lr"),
+        ("sample", lambda: gaussian_source.run(sample, settings, device="cpu"), "trainers.sample.lr"),
+        ("real", lambda: real_source.run(real, npz, record, settings, device="cpu"), "realdata.trainer.lr"),
         # figure 5's trainer on Gaussian samples of the twin, figure 9's training on the shuffled images
         (
             "twin",
-            lambda: universality.twin_samples(prep.eigenvalues, k, 4, settings, 200, 0, "cpu"),
+            lambda: twin.twin_trainer(prep.eigenvalues, k, 4, settings, 200, 0, "cpu"),
             "realdata.trainer.lr",
         ),
         ("shuffled", lambda: structure.experiment(prep, [], [0.5], settings, 0, "cpu"), "realdata.trainer.lr"),
     ):
         try:
             call()
-        except experiment.TrainingDiverged as err:
+        except runs.TrainingDiverged as err:
             assert keys in str(err)
         except Exception as err:  # anything else reaches the user as a bare traceback
             failures.append(f"{name}: {type(err).__name__}: {err}")
@@ -431,15 +462,15 @@ def test_each_trainer_that_diverges_is_refused_naming_its_step_size_keys(tmp_pat
 
 
 def test_a_trained_result_above_the_trivial_risk_is_refused_naming_what_and_keys():
-    """experiment.check_trained, which the twin and figure 9 checks use: a finite result that does no better
+    """runs.check_trained, which the twin and figure 9 checks use: a finite result that does no better
     than predicting 0 is refused like a non-finite one; a sound one passes."""
-    res = universality.twin_pgd(np.array([4.0, 2.0, 1.0, 0.5]), 2, 5, 1.0, 0, "cpu")
-    experiment.check_trained(res, "twin", "realdata.twin.lr", trivial=1.875)  # tr Sigma / d
-    with pytest.raises(experiment.TrainingDiverged, match=r"^twin: final loss .* not below .*realdata\.twin\.lr"):
-        experiment.check_trained(res, "twin", "realdata.twin.lr", trivial=res.final_loss)
+    res = twin.twin_pgd(np.array([4.0, 2.0, 1.0, 0.5]), 2, 5, 1.0, 0, "cpu")
+    runs.check_trained(res, "twin", "realdata.twin.lr", trivial=1.875)  # tr Sigma / d
+    with pytest.raises(runs.TrainingDiverged, match=r"^twin: final loss .* not below .*realdata\.twin\.lr"):
+        runs.check_trained(res, "twin", "realdata.twin.lr", trivial=res.final_loss)
     res.A[0, 0] = np.nan
-    with pytest.raises(experiment.TrainingDiverged, match=r"^twin: non-finite A"):
-        experiment.check_trained(res, "twin", "realdata.twin.lr", trivial=1.875)
+    with pytest.raises(runs.TrainingDiverged, match=r"^twin: non-finite A"):
+        runs.check_trained(res, "twin", "realdata.twin.lr", trivial=1.875)
 
 
 @pytest.mark.slow
@@ -499,8 +530,8 @@ def test_a_killed_job_or_snakemake_leaves_no_output_and_finished_runs_are_kept(r
     assert list((wf / ".snakemake" / "shadow").glob(f"*/{second}.npz"))  # written, in the shadow only
     jobs = _job_processes(proc)
     assert jobs
-    for job in jobs:
-        job.send_signal(signal.SIGKILL)
+    for process in jobs:
+        process.send_signal(signal.SIGKILL)
     proc.wait(timeout=120)
     out = log.read_text()
     assert proc.returncode != 0 and "died with <Signals.SIGKILL: 9>" in out, out[-3000:]
@@ -563,36 +594,34 @@ def test_an_orphaned_job_never_overwrites_the_rerun_result(repo_root, tmp_path, 
 
 
 def test_a_job_tells_whether_the_run_that_started_it_is_still_there(monkeypatch):
-    """provenance.check_workflow_alive, the check an orphaned job fails: the token names a process by host,
+    """job.check_workflow_alive, the check an orphaned job fails: the token names a process by host,
     pid and start time (a reused pid is another process)."""
     import platform
 
-    monkeypatch.delenv(provenance.WORKFLOW_VARIABLE, raising=False)
-    provenance.check_workflow_alive()  # a script run on its own: nothing to check
-    monkeypatch.setenv(provenance.WORKFLOW_VARIABLE, provenance.workflow_token())
-    provenance.check_workflow_alive()  # this process is alive
-    host, pid, start = provenance.workflow_token().rsplit(":", 2)
+    monkeypatch.delenv(job.WORKFLOW_VARIABLE, raising=False)
+    job.check_workflow_alive()  # a script run on its own: nothing to check
+    monkeypatch.setenv(job.WORKFLOW_VARIABLE, job.workflow_token())
+    job.check_workflow_alive()  # this process is alive
+    host, pid, start = job.workflow_token().rsplit(":", 2)
     ended = subprocess.Popen([sys.executable, "-c", "pass"])
     ended.wait()
     for token in (f"{host}:{ended.pid}:{start}", f"{host}:{pid}:{int(start) + 1}"):  # gone; pid reused
-        monkeypatch.setenv(provenance.WORKFLOW_VARIABLE, token)
-        with pytest.raises(provenance.OrphanedJob, match=r"has ended while the job ran.*Run snakemake again"):
-            provenance.check_workflow_alive()
-    monkeypatch.setenv(provenance.WORKFLOW_VARIABLE, f"not-{platform.node()}:{ended.pid}:{start}")
-    provenance.check_workflow_alive()  # a cluster job: its run is on another host, nothing to check
+        monkeypatch.setenv(job.WORKFLOW_VARIABLE, token)
+        with pytest.raises(job.OrphanedJob, match=r"has ended while the job ran.*Run snakemake again"):
+            job.check_workflow_alive()
+    monkeypatch.setenv(job.WORKFLOW_VARIABLE, f"not-{platform.node()}:{ended.pid}:{start}")
+    job.check_workflow_alive()  # a cluster job: its run is on another host, nothing to check
 
 
 def test_a_cifar10_download_is_decoded_from_the_verified_archive_in_memory(tmp_path, monkeypatch):
     """The download path end to end without the network: a small archive in CIFAR-10's layout served from a
-    file:// address (torchvision's address and archive sum, and the file sums of datasets.ROOT_FILES,
-    replaced by its own). Nothing is extracted, a corrupt
+    file:// address (the registry entry's address, archive sum and file sums replaced by its own). Nothing is
+    extracted, a corrupt
     download is refused naming its MD5, and a second call reuses the archive without fetching it."""
     import io
     import pickle
     import tarfile
     import urllib.request
-
-    from torchvision.datasets import CIFAR10
 
     rng = np.random.default_rng(0)
     batches = {}
@@ -608,12 +637,11 @@ def test_a_cifar10_download_is_decoded_from_the_verified_archive_in_memory(tmp_p
     served = tmp_path / "served.tar.gz"
     served.write_bytes(buf.getvalue())
     md5 = hashlib.md5
-    monkeypatch.setattr(CIFAR10, "url", served.as_uri())
-    monkeypatch.setattr(CIFAR10, "tgz_md5", md5(buf.getvalue()).hexdigest())
+    files = tuple((f"cifar-10-batches-py/{f}", md5(batches[f]).hexdigest()) for f in ("data_batch_1", "test_batch"))
+    cifar10 = datasets.DATASETS["cifar10"]
+    served_archive = ((served.as_uri(),), "cifar-10-python.tar.gz", md5(buf.getvalue()).hexdigest())
     monkeypatch.setitem(
-        datasets.ROOT_FILES,
-        "cifar10",
-        tuple((f"cifar-10-batches-py/{f}", md5(batches[f]).hexdigest()) for f in ("data_batch_1", "test_batch")),
+        datasets.DATASETS, "cifar10", dataclasses.replace(cifar10, root_files=files, archives=(served_archive,))
     )
 
     arrays, info = datasets.obtain("cifar10", {"root": None, "npz": None}, tmp_path / "dl")
@@ -630,16 +658,26 @@ def test_a_cifar10_download_is_decoded_from_the_verified_archive_in_memory(tmp_p
 
     # a server that sends other bytes: refused by MD5 (after the retries), nothing left under the archive's name
     monkeypatch.setattr(time, "sleep", lambda s: None)
-    monkeypatch.setattr(CIFAR10, "url", served.as_uri())
-    monkeypatch.setattr(CIFAR10, "tgz_md5", "0" * 32)
+    wrong = ((served.as_uri(),), "cifar-10-python.tar.gz", "0" * 32)
+    monkeypatch.setitem(datasets.DATASETS, "cifar10", dataclasses.replace(cifar10, root_files=files, archives=(wrong,)))
     with pytest.raises(datasets.DatasetError, match="fails its MD5 check"):
         datasets.obtain("cifar10", {"root": None, "npz": None}, tmp_path / "dl2")
     assert not list((tmp_path / "dl2").iterdir())
 
 
 def test_a_script_run_on_its_own_gets_the_same_cross_key_checks(repo_root, tmp_path):
-    """config.load_config (what workflow scripts use on their own) runs config.check_consistency, as the
-    Snakefile does at parse time: a schema-valid config whose keys disagree is refused naming them."""
+    """A workflow script run on its own builds its job from the Snakefile (signae.job.mock), so a schema-valid
+    config whose keys disagree is refused naming them, as a Snakemake run does, and nothing is written; and
+    config.load_config (python -m signae.config) runs the same config.check_consistency."""
+    wf = _copy_workflow(repo_root, tmp_path / "wf")
+    (wf / "bad.yaml").write_text("dynamics:\n  trainers: [tied]\n")
+    env = {**os.environ, "PYTHONPATH": str(wf / "src")}
+    out = subprocess.run(
+        [sys.executable, "workflow/scripts/untrained_baseline.py", "bad.yaml"],
+        cwd=wf, capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert out.returncode != 0 and "features.trainer is 'pgd'" in out.stderr, out.stderr[-2000:]
+    assert "Traceback" not in out.stderr and not (wf / "results").exists()
     (tmp_path / "bad.yaml").write_text("dynamics:\n  trainers: [tied]\n")
     with pytest.raises(config.ConfigError, match=r"features\.trainer is 'pgd'.*dynamics\.trainers"):
         config.load_config([tmp_path / "bad.yaml"], root=repo_root)
@@ -653,18 +691,18 @@ def test_a_script_run_on_its_own_gets_the_same_cross_key_checks(repo_root, tmp_p
 
 
 def test_a_script_run_on_its_own_keeps_what_it_replaces_and_puts_it_back_if_it_fails(tmp_path, monkeypatch):
-    """provenance.standalone: the replaced version is kept in .previous/ (the new result is a new file, so the
+    """job.standalone: the replaced version is kept in .previous/ (the new result is a new file, so the
     kept link keeps the old bytes); when the script fails, the old version is back and no new output is left."""
     monkeypatch.chdir(tmp_path)
     out, new = Path("results/x.csv"), Path("results/y.csv")
-    with provenance.standalone([out]):  # makes the folder, as Snakemake does
+    with job.standalone([out]):  # makes the folder, as Snakemake does
         out.write_text("old\n")
-    with provenance.standalone([out, new]):
+    with job.standalone([out, new]):
         out.write_text("new\n")
         new.write_text("made\n")
     assert out.read_text() == "new\n" and Path(".previous/results/x.csv").read_text() == "old\n"
     new.unlink()
-    with pytest.raises(RuntimeError, match="boom"), provenance.standalone([out, new]):
+    with pytest.raises(RuntimeError, match="boom"), job.standalone([out, new]):
         out.write_text("half")
         new.write_text("half")
         raise RuntimeError("boom")
@@ -674,18 +712,24 @@ def test_a_script_run_on_its_own_keeps_what_it_replaces_and_puts_it_back_if_it_f
 @pytest.mark.parametrize(
     "script,args,message",
     [
-        ("dataset.py", ["mnst"], "unknown data set 'mnst'; one of mnist, cifar10"),
-        ("designed_real.py", ["mnist", "whitned"], "unknown variant 'whitned'"),
-        ("plot_figure.py", ["fig1_limt"], "unknown figure 'fig1_limt'"),
+        ("dataset.py", ["dataset=mnst"], "dataset=mnst is not one the workflow knows: mnist, cifar10"),
+        ("designed_real.py", ["dataset=mnist", "variant=whitned"], "variant=whitned is not one"),
+        ("plot_figure.py", ["figures/fig1_limt.pdf"], "figure=fig1_limt is not one the workflow knows: fig1_limit"),
+        ("plot_figure.py", [], "rule figure_plot needs the wildcards ['figure'], got none: give a file it writes"),
+        ("train.py", ["results/claims.csv"], "rule train does not write results/claims.csv; its outputs:"),
+        ("claims.py", ["nothere.yaml"], "config file nothere.yaml does not exist"),
+        ("plot_figure.py", ["figure=fig1_limit"], "the job's inputs are not there yet (figures/fig1_limit.csv"),
     ],
 )
 def test_a_script_run_on_its_own_names_a_wrong_name(repo_root, tmp_path, script, args, message):
+    """A wrong command line is refused with what the script accepts (signae.job.mock), not a traceback."""
     wf = _copy_workflow(repo_root, tmp_path)
     env = {**os.environ, "PYTHONPATH": str(wf / "src")}
     out = subprocess.run(
         [sys.executable, f"workflow/scripts/{script}", *args], cwd=wf, capture_output=True, text=True, env=env
     )
     assert out.returncode != 0 and message in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
     assert not (wf / "results").exists() and not (wf / "figures").exists()
 
 
@@ -696,7 +740,7 @@ def test_standalone_refuses_absolute_outputs_and_keeps_an_output_it_could_not_mo
     a, b = Path("a.csv"), Path("b.csv")
     a.write_text("a\n")
     b.write_text("b\n")
-    with pytest.raises(ValueError, match="relative"), provenance.standalone([a, tmp_path / "c.csv"]):
+    with pytest.raises(ValueError, match="relative"), job.standalone([a, tmp_path / "c.csv"]):
         pass
     assert a.read_text() == "a\n"
     calls = []
@@ -707,8 +751,8 @@ def test_standalone_refuses_absolute_outputs_and_keeps_an_output_it_could_not_mo
             raise OSError("disk full")
         return real_keep(outs, root)
 
-    real_keep = provenance.keep_previous
-    monkeypatch.setattr(provenance, "keep_previous", keep_then_fail)
-    with pytest.raises(OSError, match="disk full"), provenance.standalone([a, b]):
+    real_keep = job.keep_previous
+    monkeypatch.setattr(job, "keep_previous", keep_then_fail)
+    with pytest.raises(OSError, match="disk full"), job.standalone([a, b]):
         pass
     assert a.read_text() == "a\n" and b.read_text() == "b\n"  # a put back, b never moved

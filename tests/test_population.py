@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from signae import data, linalg, population
+from signae import linalg, population, spectra
 
 N_MC = 200_000
 
@@ -27,7 +27,7 @@ def _random_problem(d, n, seed):
 @pytest.mark.parametrize("d,n", [(20, 10), (16, 40)])
 def test_isotropic_closed_form_matches_monte_carlo(d, n):
     A, B = _random_problem(d, n, seed=d + n)
-    X = torch.as_tensor(data.sample(None, d, N_MC, seed=1))
+    X = torch.as_tensor(spectra.draw(None, d, N_MC, seed=1))
     losses = _monte_carlo(A, B, X)
     se = float(losses.std()) / math.sqrt(N_MC)
     assert abs(float(population.risk(A, B)) - float(losses.mean())) < 4 * se
@@ -36,9 +36,9 @@ def test_isotropic_closed_form_matches_monte_carlo(d, n):
 @pytest.mark.parametrize("kind", ["power_law", "levels"])
 def test_general_covariance_closed_form_matches_monte_carlo(kind):
     d, n = 18, 24
-    Sigma = data.covariance(data.spectrum(kind, d, exponent=0.8), seed=2)
+    Sigma = spectra.covariance(spectra.spectrum(kind, d, exponent=0.8), seed=2)
     A, B = _random_problem(d, n, seed=7)
-    X = torch.as_tensor(data.sample(Sigma, d, N_MC, seed=3))
+    X = torch.as_tensor(spectra.draw(Sigma, d, N_MC, seed=3))
     losses = _monte_carlo(A, B, X)
     se = float(losses.std()) / math.sqrt(N_MC)
     assert abs(float(population.risk(A, B, torch.as_tensor(Sigma))) - float(losses.mean())) < 4 * se
@@ -47,9 +47,9 @@ def test_general_covariance_closed_form_matches_monte_carlo(kind):
 @pytest.mark.parametrize("with_sigma", [False, True])
 def test_optimal_decoder_matches_least_squares_on_samples(with_sigma):
     d, n, N = 12, 20, N_MC
-    Sigma = data.covariance(data.spectrum("levels", d), seed=4) if with_sigma else None
+    Sigma = spectra.covariance(spectra.spectrum("levels", d), seed=4) if with_sigma else None
     _, B = _random_problem(d, n, seed=11)
-    X = torch.as_tensor(data.sample(Sigma, d, N, seed=5))
+    X = torch.as_tensor(spectra.draw(Sigma, d, N, seed=5))
     S = torch.sign(X @ B.T)  # (N, n)
     A_ls = torch.linalg.lstsq(S, X).solution.T  # (d, n), least squares of X on the sign features
     A_star = population.optimal_decoder(B, None if Sigma is None else torch.as_tensor(Sigma))
@@ -69,7 +69,7 @@ def test_encoder_risk_is_risk_at_optimal_decoder_and_a_minimum():
 
 def test_whitened_parametrisation_gives_the_same_risk():
     d, n = 25, 30
-    Sigma = data.covariance(data.spectrum("power_law", d, exponent=0.5), seed=1)
+    Sigma = spectra.covariance(spectra.spectrum("power_law", d, exponent=0.5), seed=1)
     evals, evecs = np.linalg.eigh(Sigma)
     root = torch.as_tensor((evecs * np.sqrt(evals)) @ evecs.T)
     _, B = _random_problem(d, n, seed=9)
@@ -113,9 +113,8 @@ def test_autograd_gradient_matches_finite_differences():
 @pytest.mark.parametrize("with_sigma", [False, True])
 def test_closed_form_gradient_matches_autograd(with_sigma):
     d, n = 24, 40
-    Sigma = (
-        torch.as_tensor(data.covariance(data.spectrum("power_law", d, exponent=0.5), seed=1)) if with_sigma else None
-    )
+    lam = spectra.spectrum("power_law", d, exponent=0.5)
+    Sigma = torch.as_tensor(spectra.covariance(lam, seed=1)) if with_sigma else None
     root = None
     if with_sigma:
         evals, Q = torch.linalg.eigh(Sigma)
@@ -134,7 +133,7 @@ def test_closed_form_gradient_takes_a_diagonal_covariance_as_its_diagonal():
     # eq. (18): a diagonal Sigma passed as (d,) gives the numbers of the dense (d, d) product, and differs
     # from the identity's (so the diagonal is not ignored)
     d, n = 24, 40
-    lam = torch.as_tensor(data.spectrum("power_law", d, exponent=0.5))
+    lam = torch.as_tensor(spectra.spectrum("power_law", d, exponent=0.5))
     V = linalg.unit_rows(torch.randn(n, d, dtype=torch.float64, generator=torch.Generator().manual_seed(2)))
     risk, grad = population.encoder_risk_and_grad(V, torch.diag(lam))
     risk1, grad1 = population.encoder_risk_and_grad(V, lam)

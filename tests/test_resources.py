@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from signae import resources as res
-from signae.runs import hidden_units
+from signae.datasets import DATASETS
+from signae.theory import hidden_units
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,13 +73,14 @@ def test_train_runtime_by_hand():
 
 
 def test_real_sizes():
-    assert res.real_pixels("mnist", True) == res.real_pixels("mnist", False) == 784
-    assert res.real_pixels("cifar10", True) == 1024
-    assert res.real_pixels("cifar10", False) == 3072
-    assert res.real_rows("mnist", None, None) == 70000
-    assert res.real_rows("cifar10", None, None) == 60000
-    assert res.real_rows("cifar10", 2000, 500) == 2500
-    assert res.real_rows("mnist", 2000, None) == 12000
+    mnist, cifar10 = DATASETS["mnist"], DATASETS["cifar10"]
+    assert res.real_pixels(mnist.shape, True) == res.real_pixels(mnist.shape, False) == 784
+    assert res.real_pixels(cifar10.shape, True) == 1024
+    assert res.real_pixels(cifar10.shape, False) == 3072
+    assert res.real_rows(mnist.train_images, mnist.test_images, None, None) == 70000
+    assert res.real_rows(cifar10.train_images, cifar10.test_images, None, None) == 60000
+    assert res.real_rows(cifar10.train_images, cifar10.test_images, 2000, 500) == 2500
+    assert res.real_rows(mnist.train_images, mnist.test_images, 2000, None) == 12000
 
 
 def test_real_mem_mb_by_hand():
@@ -233,7 +235,7 @@ def new_common(config, has_nvidia_smi):
 
     def real_size(w):
         rd = config["realdata"]
-        pixels = res.real_pixels(w.dataset, rd["cifar10_grayscale"])
+        pixels = res.real_pixels(DATASETS[w.dataset].shape, rd["cifar10_grayscale"])
         return pixels, max(rd["r"]) * pixels, rd["trainer"]
 
     def train_mem_mb(w, attempt):
@@ -246,7 +248,8 @@ def new_common(config, has_nvidia_smi):
     def real_mem_mb(w, attempt):
         pixels, n, t = real_size(w)
         rd = config["realdata"]
-        rows = res.real_rows(w.dataset, rd["train_samples"], rd["test_samples"])
+        data = DATASETS[w.dataset]
+        rows = res.real_rows(data.train_images, data.test_images, rd["train_samples"], rd["test_samples"])
         return res.real_mem_mb(pixels, rows, n, t["batch"], attempt)
 
     def real_runtime(w, attempt):

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from signae import claims, linalg, sparse, theory, train
+from signae import claims, deep_decoder, denoisers, linalg, sparse, theory, train
 
 TOL = {
     "linear": 0.03,
@@ -32,7 +32,7 @@ def test_the_sampler_has_the_moments_of_the_source():
     (standard errors from the source's own higher moments: E x^4 = 3/p, E x^8 = 105/p^3)."""
     g = torch.Generator().manual_seed(0)
     for p in (1.0, 0.3, 0.05):
-        x = sparse.sample(4000, 100, p, g).double().numpy().ravel()
+        x = sparse.draw(4000, 100, p, g).double().numpy().ravel()
         N = x.size
         m = _moments(x)
         se = {
@@ -45,7 +45,7 @@ def test_the_sampler_has_the_moments_of_the_source():
         for key in want:
             assert abs(m[key] - want[key]) <= 5 * se[key], (p, key, m[key], want[key])
     # the check can fail: samples of sparsity 0.3 do not pass as 0.05
-    x = sparse.sample(4000, 100, 0.3, g).double().numpy().ravel()
+    x = sparse.draw(4000, 100, 0.3, g).double().numpy().ravel()
     assert abs(_moments(x)["nonzero"] - 0.05) > 5 * math.sqrt(0.05 * 0.95 / x.size)
 
 
@@ -114,10 +114,10 @@ def test_denoised_loss_of_an_orthogonal_encoder_against_the_prediction():
     g = torch.Generator().manual_seed(3)
     B = linalg.haar_rotation(d, seed=3)[:n]  # (n, d) orthonormal rows
     B = torch.as_tensor(np.asarray(B), dtype=torch.float32)
-    X = sparse.sample(60000, d, p, g)
+    X = sparse.draw(60000, d, p, g)
     F = sparse.sign_bit(X @ B.T)
     A = train.fit_decoder([(F, X)]).float()  # (d, n)
-    Xt = sparse.sample(20000, d, p, g)
+    Xt = sparse.draw(20000, d, p, g)
     lin = sparse.sign_bit(Xt @ B.T) @ A.T
     linear = float((Xt - lin).square().mean())
     alpha = float((Xt * lin).sum() / Xt.square().sum())
@@ -135,9 +135,9 @@ def test_axis_aligned_risk_against_a_simulation():
     d, n = 48, 24
     for p in (1.0, 0.3, 0.05):
         g = torch.Generator().manual_seed(4)
-        X = sparse.sample(200000, d, p, g, dtype=torch.float64)
+        X = sparse.draw(200000, d, p, g, dtype=torch.float64)
         A = train.fit_decoder([(sparse.sign_bit(X[:, :n]), X)], ridge=0.0)
-        Xt = sparse.sample(100000, d, p, g, dtype=torch.float64)
+        Xt = sparse.draw(100000, d, p, g, dtype=torch.float64)
         risk = float((Xt - sparse.sign_bit(Xt[:, :n]) @ A.T).square().mean())
         assert risk == pytest.approx(sparse.axis_aligned_risk(p, n, d), rel=0.01), p
         if p < 1:
@@ -151,10 +151,10 @@ def test_learned_denoiser_approaches_the_posterior_mean():
     pairs (it does not know the prior; 300 Adam steps)."""
     for p, v in ((0.1, 0.6), (0.3, 0.6)):
         g = torch.Generator().manual_seed(5)
-        X = sparse.sample(4096, 64, p, g)
+        X = sparse.draw(4096, 64, p, g)
         Y = X + math.sqrt(v) * torch.randn(4096, 64, generator=g)
-        model = sparse.fit_denoiser(Y, X)
-        Xt = sparse.sample(4096, 64, p, g)
+        model = denoisers.train_denoiser(Y, X)
+        Xt = sparse.draw(4096, 64, p, g)
         Yt = Xt + math.sqrt(v) * torch.randn(4096, 64, generator=g)
         with torch.no_grad():
             learned = float((model(Yt) - Xt).square().mean())
@@ -266,7 +266,6 @@ def test_deep_decoder_starts_at_the_learned_denoiser_and_improves_on_it():
     """eq. (42): an orthonormal encoder on sparse data (p = 0.1, d = 64, r = 1/2). At the start the deep
     decoder is the piecewise-linear copy of the learned denoiser (same test loss to 0.5%); trained, it is
     below it; both denoisers are below the linear decoder, whose loss is near R*(r) (finite d: +6%)."""
-    from signae import deep_decoder
 
     d, n, p = 64, 32, 0.1
     B = torch.as_tensor(linalg.haar_rotation(d, 0)[:n], dtype=torch.float32)  # (n, d) orthonormal rows
@@ -278,7 +277,7 @@ def test_deep_decoder_starts_at_the_learned_denoiser_and_improves_on_it():
         "lr": 1e-3,
         "knots": 129,
     }
-    res, curve = deep_decoder.fit(B, p, settings, seed=0)
+    res, curve = deep_decoder.train(B, p, settings, seed=0)
     assert res["paired_loss_deep_start"] == pytest.approx(res["paired_loss_learned_denoiser"], rel=1e-3)
     assert res["loss_deep"] < res["paired_loss_learned_denoiser"] < res["paired_loss_linear"]
     assert res["paired_loss_linear"] == pytest.approx(theory.optimal_risk(0.5), rel=0.06)

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from signae import data, experiment, figures, linalg, runs, tables, theory
+from signae import gaussian_source, linalg, registry, runs, spectra, tables, theory
 from signae.runs import RunFileError, RunSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +49,7 @@ def unit(B):
 
 
 def save_run(spec: RunSpec, root: Path, spectrum_args=None) -> dict:
-    res, meta = experiment.run(spec, SETTINGS, spectrum_args=spectrum_args, covariance_seed=0, device="cpu")
+    res, meta = gaussian_source.run(spec, SETTINGS, spectrum_args=spectrum_args, covariance_seed=0, device="cpu")
     (root / spec.json).parent.mkdir(parents=True, exist_ok=True)
     runs.save(res, meta, root / spec.npz, root / spec.json)
     return meta
@@ -202,7 +202,7 @@ def test_covariance_table_on_the_levels_spectrum(saved):
     df = tables.covariance_table(runs=[path(saved, LEV)], spectra={"levels": LEVELS}, d=D, covariance_seed=0)
     meta, z = runs.load(path(saved, LEV))
     n = LEV.n
-    lam = data.spectrum("levels", D, **LEVELS)
+    lam = spectra.spectrum("levels", D, **LEVELS)
     wf = theory.water_filling(lam, n)
 
     th = df[(df.panel == "loss") & df.predicted.isna()].set_index("series")
@@ -271,18 +271,18 @@ def test_a_tampered_run_is_refused(saved, tmp_path, monkeypatch, builder):
 
 def test_registry_names_the_table_builders_arguments_and_functions():
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    assert figures.FIGURES
-    for stem, fig in figures.FIGURES.items():
-        build = figures.resolve(fig.table)
+    assert registry.FIGURES
+    for stem, fig in registry.FIGURES.items():
+        build = registry.resolve(fig.table)
         params = inspect.signature(build).parameters
         assert all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in params.values()), stem
         inputs, values = fig.inputs(config), fig.params(config)
         assert not set(inputs) & set(values), stem
         assert set(params) == set(inputs) | set(values), stem
-        assert callable(figures.resolve(fig.plot)), stem
+        assert callable(registry.resolve(fig.plot)), stem
         assert fig.claims, stem
         for name, key in fig.claims:
-            fn = figures.resolve(name)
+            fn = registry.resolve(name)
             assert len(inspect.signature(fn).parameters) == 2, stem
-            tol = figures.tolerances(config, key)
+            tol = registry.config_section(config, key)
             assert tol is None or isinstance(tol, dict), stem

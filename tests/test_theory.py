@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from signae import data, linalg, population, theory, train
+from signae import linalg, population, spectra, theory, train
 
 # Reference values of R*(r) to six decimals, computed by hand from 1 - 2r/pi and c/(r + c).
 TABLE = {
@@ -80,7 +80,7 @@ def test_water_filling_reduces_to_the_limit_for_identity():
 
 def test_water_filling_allocation_is_the_constrained_minimiser():
     # Independent check: any feasible perturbation of the allocation (same sum, same support) raises the risk.
-    lam = data.spectrum("power_law", 80, exponent=0.7)
+    lam = spectra.spectrum("power_law", 80, exponent=0.7)
     n = 40
     wf = theory.water_filling(lam, n)
     risk = lambda m: (np.sum(lam * theory.C_SIGN / (m + theory.C_SIGN) * (m > 0)) + lam[m <= 0].sum()) / lam.size

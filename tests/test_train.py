@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from signae import data, evaluate, experiment, population, theory, train
+from signae import evaluate, gaussian_source, population, spectra, theory, train
 from signae.device import resolve_device
-from signae.runs import RunSpec, hidden_units, integer_units
+from signae.runs import RunSpec
+from signae.theory import hidden_units, integer_units
 
 
 @pytest.mark.parametrize("r", [0.5, 1.0, 2.0])
@@ -37,7 +38,7 @@ def test_weight_tied_gd_reaches_the_limit_and_beta(r):
 @pytest.mark.parametrize("r", [0.5, 2.0])
 def test_sample_based_training_reaches_the_limit(r, estimator):
     d = 64
-    res = train.sample_gd(d, int(r * d), steps=60, batch=4096, estimator=estimator)
+    res = gaussian_source.sample_gd(d, int(r * d), steps=60, batch=4096, estimator=estimator)
     # evaluated with the true sign and the exact risk; 3%, the tolerance claims.limit_sample of figure 1
     assert res.final_loss == pytest.approx(theory.optimal_risk(r), rel=0.03)
     assert res.final_loss >= theory.optimal_risk(r) - 1e-6
@@ -47,8 +48,8 @@ def test_sample_based_training_reaches_the_limit(r, estimator):
 def test_projected_gd_matches_water_filling_at_d60(r):
     # docs/theory.md, water-filling: a three-level spectrum at d = 60, water-filling vs projected GD within 1%.
     d = 60
-    lam = data.spectrum("levels", d, levels=(4.0, 1.0, 0.25))
-    Sigma = data.covariance(lam, seed=0)
+    lam = spectra.spectrum("levels", d, levels=(4.0, 1.0, 0.25))
+    Sigma = spectra.covariance(lam, seed=0)
     n = int(r * d)
     res = train.projected_gd(d, n, steps=300, lr=1.0, Sigma=Sigma)
     assert res.final_loss == pytest.approx(theory.water_filling(lam, n).risk, rel=0.01)
@@ -67,8 +68,8 @@ def test_learned_features_are_a_random_rotation():
 def test_same_seed_gives_identical_results_and_init_is_kept():
     spec = RunSpec("isotropic", "pgd", 2.0, 3, d=32)
     settings = {"steps": 5, "lr": 1.0, "decoder": "optimal", "lr_decoder": 0.2}
-    a = experiment.run(spec, settings, device="cpu")[0]
-    b = experiment.run(spec, settings, device="cpu")[0]
+    a = gaussian_source.run(spec, settings, device="cpu")[0]
+    b = gaussian_source.run(spec, settings, device="cpu")[0]
     assert np.array_equal(a.B, b.B) and np.array_equal(a.losses, b.losses)
     assert not np.allclose(a.B_init, a.B)  # the saved init is the init, not a view of the trained weights
     fresh = train.gaussian_init(64, 32, 3, resolve_device("cpu")).numpy()
@@ -101,7 +102,7 @@ def test_straight_through_loss_is_the_sign_loss_and_has_a_gradient():
         train.surrogate_loss(torch.as_tensor(X), torch.as_tensor(X), V, 3.0, ridge, estimator="sign")
 
 
-class _ScriptedSource(train.GaussianSource):
+class _ScriptedSource(gaussian_source.GaussianSource):
     """Isotropic samples whose validation risk follows a script: the selection must pick its minimum."""
 
     def __init__(self, script):
@@ -121,13 +122,13 @@ class _ScriptedSource(train.GaussianSource):
 def test_validation_selection_keeps_the_encoder_of_least_validation_risk():
     # eq. (44): the encoders at the recorded steps 0, 5, 10, 15, 20 have validation risks from the script
     src = _ScriptedSource([0.9, 0.7, 0.4, 0.6, 0.8])
-    res = train.fit_on_samples(src, 4, 20, batch=256, record_every=5, select="validation")
+    res = train.train_on_samples(src, 4, 20, batch=256, record_every=5, select="validation")
     assert res.extra["selected_step"] == 10 and src.calls == 5
     assert torch.equal(res.extra["finished_with"], src.seen[2])
-    last = train.fit_on_samples(_ScriptedSource([0.9] * 5), 4, 20, batch=256, record_every=5)
+    last = train.train_on_samples(_ScriptedSource([0.9] * 5), 4, 20, batch=256, record_every=5)
     assert "selected_step" not in last.extra and not torch.equal(last.extra["finished_with"], src.seen[2])
     with pytest.raises(ValueError, match="select"):
-        train.fit_on_samples(src, 4, 2, select="best")
+        train.train_on_samples(src, 4, 2, select="best")
 
 
 def test_momentum_speeds_up_the_sample_trainer_on_a_steep_spectrum():
@@ -139,12 +140,12 @@ def test_momentum_speeds_up_the_sample_trainer_on_a_steep_spectrum():
     predicted = theory.water_filling(lam, d // 2).risk
     gaps = {}
     for beta in (0.0, 0.9):
-        src = train.SpectralGaussianSource(lam, torch.device("cpu"), torch.float64)
-        res = train.fit_on_samples(src, d // 2, 40, batch=4096, lr=2.0, sharpness=(1.0, 6.0), seed=0, momentum=beta)
+        src = gaussian_source.SpectralGaussianSource(lam, torch.device("cpu"), torch.float64)
+        res = train.train_on_samples(src, d // 2, 40, batch=4096, lr=2.0, sharpness=(1.0, 6.0), seed=0, momentum=beta)
         gaps[beta] = res.extra["encoder_risk"] / predicted - 1
     assert gaps[0.9] < 0.7 * gaps[0.0]
     with pytest.raises(ValueError, match="momentum"):
-        train.fit_on_samples(src, 4, 2, momentum=1.0)
+        train.train_on_samples(src, 4, 2, momentum=1.0)
 
 
 def test_spectral_source_encodes_like_its_x_space_encoder_and_reports_the_exact_risk():
@@ -153,7 +154,7 @@ def test_spectral_source_encodes_like_its_x_space_encoder_and_reports_the_exact_
     rng = np.random.default_rng(1)
     lam = np.sort(rng.exponential(size=d))[::-1].copy()
     Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
-    src = train.SpectralGaussianSource(lam, torch.device("cpu"), torch.float64, kept=k, Q=Q)
+    src = gaussian_source.SpectralGaussianSource(lam, torch.device("cpu"), torch.float64, kept=k, Q=Q)
     V = src.init_encoder(n, seed=0)
     Z, X = src.batch(5000, torch.Generator().manual_seed(2))
     B = src.to_x(V)
@@ -163,4 +164,4 @@ def test_spectral_source_encodes_like_its_x_space_encoder_and_reports_the_exact_
     Sigma = torch.as_tensor((Q * lam) @ Q.T)
     assert float(src.risk(V)) == pytest.approx(float(population.encoder_risk(B, Sigma)), abs=1e-10)
     with pytest.raises(ValueError, match="descending"):
-        train.SpectralGaussianSource(lam[::-1].copy(), torch.device("cpu"))
+        gaussian_source.SpectralGaussianSource(lam[::-1].copy(), torch.device("cpu"))

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from signae import gaussian_source, real_source, theory, train, twin, universality
 from signae import population as pop
-from signae import theory, train, universality
 
 
 def power_law(d: int, exponent: float) -> np.ndarray:
@@ -74,11 +74,11 @@ def test_twin_pgd_reaches_water_filling_on_a_steep_spectrum():
     d, n = 64, 8
     lam = power_law(d, 1.5)
     wf = theory.water_filling(lam, n).risk
-    twin = universality.twin_pgd(lam, n, steps=200, lr=16.0, seed=0)
-    assert np.all(np.diff(twin.losses) <= 0)  # backtracking: the curve never rises
-    assert twin.final_loss == pytest.approx(wf, rel=0.02)  # finite-size excess at d = 64, n = 8: 1.2%
+    res = twin.twin_pgd(lam, n, steps=200, lr=16.0, seed=0)
+    assert np.all(np.diff(res.losses) <= 0)  # backtracking: the curve never rises
+    assert res.final_loss == pytest.approx(wf, rel=0.02)  # finite-size excess at d = 64, n = 8: 1.2%
     plain = train.projected_gd(d, n, 200, lr=16.0, Sigma=np.diag(lam), seed=0)
-    assert plain.final_loss > twin.final_loss + 0.1  # the same lr without backtracking oscillates
+    assert plain.final_loss > res.final_loss + 0.1  # the same lr without backtracking oscillates
 
 
 def test_backtracking_needs_the_optimal_decoder():
@@ -91,12 +91,11 @@ def test_a_decoder_fitted_on_n_samples_adds_n_over_n_minus_n_to_the_exact_risk()
     from N fresh samples adds n / (N - n) of the risk, whatever the encoder (the excess risk of least squares
     with n regressors). Measured here on a fixed (designed) encoder: 4 draws, whose excess varies by about 3%
     of itself; 10% tolerance. With N / 2 samples the excess would double."""
-    from signae import realdata
 
     d, kept, n, N = 64, 48, 32, 1000
     lam = d * np.arange(1, d + 1) ** -1.0 / (np.arange(1, d + 1) ** -1.0).sum()
-    src = train.SpectralGaussianSource(lam, torch.device("cpu"), torch.float64, kept=kept, fit_samples=N)
-    V = torch.as_tensor(realdata.designed_encoder(lam, kept, n, 0))  # (n, kept)
+    src = gaussian_source.SpectralGaussianSource(lam, torch.device("cpu"), torch.float64, kept=kept, fit_samples=N)
+    V = torch.as_tensor(real_source.designed_encoder(lam, kept, n, 0))  # (n, kept)
     excess = []
     for seed in range(4):
         _, fitted, extra = src.finish(V, torch.Generator().manual_seed(seed))
@@ -111,14 +110,12 @@ def test_twin_sample_rows_report_the_exact_risk_with_the_fitted_decoder_beside_i
     as many samples as the training split has rows."""
     from types import SimpleNamespace
 
-    from signae import realdata
-
     d, kept, N = 32, 24, 1500
     lam = d * np.arange(1, d + 1) ** -1.0 / (np.arange(1, d + 1) ** -1.0).sum()
     prep = SimpleNamespace(eigenvalues=lam, x_train=np.zeros((N, d)), z_train=np.zeros((N, kept)))
     settings = dict(steps=8, batch=512, lr=8.0, sharpness=[1.0, 6.0], ridge=0.3, estimator="tanh", momentum=0.9)
-    (row,) = universality.twin_sample_rows(prep, [0.5], settings, 0, "cpu")
-    res = universality.twin_samples(lam, kept, 16, settings, N, 0, "cpu")  # the same run, the same seed
+    (row,) = twin.twin_trainer_rows(prep, [0.5], settings, 0, "cpu")
+    res = twin.twin_trainer(lam, kept, 16, settings, N, 0, "cpu")  # the same run, the same seed
     assert row["loss"] == res.extra["encoder_risk"] and row["loss_fitted_decoder"] == res.final_loss
     assert row["fit_samples"] == N and row["loss"] < row["loss_fitted_decoder"]
-    assert row["predicted"] == realdata.prediction("unwhitened", lam, 16)
+    assert row["predicted"] == theory.variant_prediction("unwhitened", lam, 16)

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from conftest import synthetic_images
 
-from signae import theory
+from signae import paths, theory
 
 WORKFLOW_FILES = ("Snakefile", "workflow", "config", "profiles", "src", "environment.yml")
 # the figures that need no real data (Gaussian and sparse sources)
@@ -298,7 +298,7 @@ def test_corrupt_npz_stops_the_dataset_rule_and_nothing_is_written(repo_root, tm
     bad.write_bytes(b"PK\x03\x04 truncated")
     (wf / "o.yaml").write_text(f"datasets:\n  mnist: {{npz: {bad}}}\n")
     out = _snakemake(wf, "--cores", "1", "results/data/mnist/images.npz", "--configfile", "o.yaml")
-    log = (wf / "logs" / "data" / "mnist.log").read_text()
+    log = (wf / paths.log("dataset", paths.fill(paths.IMAGES, dataset="mnist"))).read_text()
     assert out.returncode != 0
     assert "corrupt or truncated" in log and "datasets.mnist.npz" in log
     assert not (wf / "results" / "data" / "mnist" / "images.npz").exists()
@@ -340,7 +340,7 @@ def test_interrupted_run_resumes_without_recomputing_finished_results(gaussian_q
         env={**os.environ, "PYTHONPATH": str(wf / "src")},
     )
     deadline = time.time() + 120
-    while time.time() < deadline and len(list((wf / "logs" / "train").rglob("*.log"))) < 2:
+    while time.time() < deadline and len(list((wf / "logs" / "train_sparse").rglob("*.log"))) < 2:
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -389,10 +389,12 @@ def test_interrupted_run_resumes_without_recomputing_finished_results(gaussian_q
     # a caption change redraws only its figure (the caption travels with the figure into the report)
     jobs = planned_after_appending("workflow/report/fig1.rst", "\nA new sentence.\n")
     assert sorted(jobs) == [("all", ""), ("figure_plot", "figure=fig1_limit")], jobs
-    # reruns follow the code: editing R*(r) reruns what imports signae.theory (training records the
-    # prediction; tables evaluate it) and not the untrained baseline, which never imports it
-    rules = {rule for rule, _ in planned_after_appending("src/signae/theory.py", "\n# an edit of a formula's module\n")}
-    assert {"train", "figure_table", "claims"} <= rules and "untrained_baseline" not in rules, rules
+    # reruns follow the code: editing figure 7's formulas (signae.sparse) reruns what imports them (the sparse
+    # runs record their predictions, the deep decoder trains on them, tables evaluate them), not the Gaussian
+    # training nor the untrained baseline, which never import them
+    rules = {rule for rule, _ in planned_after_appending("src/signae/sparse.py", "\n# an edit of a formula's module\n")}
+    assert {"train_sparse", "deep_decoder", "figure_table", "claims"} <= rules, rules
+    assert not {"train", "untrained_baseline"} & rules, rules
     # and with every edit undone there is nothing to do (the plans above came from the edits alone)
     plan = _snakemake(wf, "--dry-run", *cfg)
     assert "Nothing to be done" in plan.stdout + plan.stderr
@@ -407,7 +409,7 @@ def test_the_figure_registry_drives_the_rules(repo_root, gaussian_quick_run, tmp
     assert {stem for rule, stem in _planned_jobs(plan) if rule == "figure_table"} == {f"figure={s}" for s in FIGURES}
     wf = _copy_finished(gaussian_quick_run, tmp_path / "finished")  # the new figure on top of a finished run
     cfg = ("--configfile", "config/quick.yaml", str(_gaussian_only(wf)))
-    with open(wf / "src" / "signae" / "figures.py", "a") as fh:
+    with open(wf / "src" / "signae" / "registry.py", "a") as fh:
         fh.write(
             "\nFIGURES['fig9_test'] = Figure('fig9_test', 9, inputs=lambda c: {'runs': _paths(dynamics_runs(c))},\n"
             "    table='signae.tables.dynamics_table', plot='signae.plotting.plot_fig2',\n"
@@ -435,3 +437,57 @@ def test_paper_preset_requests_a_gpu_and_size_derived_resources_for_every_traini
         mem.add(int(re.search(r"mem_mb=(\d+)", res).group(1)))
         assert int(re.search(r"runtime=(\d+)", res).group(1)) >= 10
     assert len(mem) > 10  # memory follows each job's size, not one guessed value
+
+
+def test_adding_a_trainer_is_its_function_and_its_settings(repo_root, tmp_path):
+    """docs/layout.md, "Adding a trainer": a function in signae.gaussian_source.TRAINERS and its section of
+    trainers in the config (the keys are its arguments) are all it takes; the rules, the run record, the
+    settings and the resources follow. Here: projected GD at half the step, trained and tabulated."""
+    wf = _copy_workflow(repo_root, tmp_path)
+    with open(wf / "src" / "signae" / "gaussian_source.py", "a") as fh:
+        fh.write(
+            "\n\ndef pgd_half(d, n, steps, lr=1.0, seed=0, Sigma=None, device='cpu'):\n"
+            "    return train.projected_gd(d, n, steps, lr=lr / 2, seed=seed, Sigma=Sigma, device=device)\n\n\n"
+            "TRAINERS['pgd_half'] = pgd_half\n"
+        )
+    (wf / "new.yaml").write_text(
+        "trainers:\n  pgd_half: {steps: 40, lr: 1.0}\n"
+        "limit:\n  r: [0.5]\n  runs: {pgd_half: {d: [32], seeds: 1}}\n  untrained: {d: 32, seeds: 1}\n"
+        "realdata: {datasets: []}\n"
+    )
+    run = "results/runs/isotropic/pgd_half/d32_r0.5_seed0.json"
+    out = _snakemake(wf, "--cores", "2", "figures/fig1_limit.csv", "--configfile", "new.yaml")
+    assert out.returncode == 0, out.stderr[-3000:]
+    meta = json.loads((wf / run).read_text())
+    assert meta["trainer"] == "pgd_half" and meta["settings"] == {"steps": 40, "lr": 1.0}
+    assert meta["final_loss"] == pytest.approx(theory.optimal_risk(0.5), rel=1e-3)  # r <= 1: exact at any d
+    fig1 = pd.read_csv(wf / "figures" / "fig1_limit.csv")
+    assert (fig1.series == "pgd_half").sum() == 1
+    # a key that is no argument of the trainer is refused naming it, not ignored
+    (wf / "typo.yaml").write_text((wf / "new.yaml").read_text().replace("lr: 1.0}", "lr: 1.0, lr_decoder: 0.2}"))
+    bad = _snakemake(wf, "--cores", "1", run, "--force", "--configfile", "typo.yaml")
+    assert bad.returncode != 0 and "['lr_decoder'] are not arguments of pgd_half" in bad.stdout + bad.stderr
+
+
+def test_adding_a_data_set_is_its_registry_entry_and_its_source(repo_root, tmp_path):
+    """docs/layout.md, "Adding a data set": an entry of signae.datasets.DATASETS (shape, split sizes; here an
+    .npz-only set, so no files to decode) and its section of datasets in the config; preprocessing, training
+    and the resources follow. A name the registry does not know is refused before any job."""
+    wf = _copy_workflow(repo_root, tmp_path)
+    with open(wf / "src" / "signae" / "datasets.py", "a") as fh:
+        fh.write("\nDATASETS['tiny'] = DataSet(shape=(6, 6), train_images=600, test_images=200)\n")
+    npz = synthetic_images(wf / "tiny.npz", (6, 6), 600, 200, seed=3)
+    (wf / "new.yaml").write_text(
+        f"datasets:\n  tiny: {{npz: {npz}}}\n"
+        "realdata:\n  datasets: [tiny]\n  variants: [unwhitened]\n  r: [0.25]\n  seeds: 1\n"
+        "  validation_samples: 100\n  structure: {datasets: []}\n  reconstructions: {r: [0.25], images: 2}\n"
+        "  trainer: {steps: 10, batch: 256, gaussian_init_steps: 10}\n"
+    )
+    run = "results/real/tiny/unwhitened/r0.25_seed0.json"
+    out = _snakemake(wf, "--cores", "2", run, "--configfile", "new.yaml")
+    assert out.returncode == 0, out.stderr[-3000:]
+    meta = json.loads((wf / run).read_text())
+    assert meta["d"] == 36 and meta["n"] == 9 and 0 < meta["final_loss"] < 1
+    (wf / "unknown.yaml").write_text("realdata:\n  datasets: [tinny]\n")
+    bad = _snakemake(wf, "--dry-run", "--configfile", "unknown.yaml")
+    assert bad.returncode != 0 and "realdata.datasets contains 'tinny'" in bad.stdout + bad.stderr

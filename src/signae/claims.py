@@ -5,7 +5,7 @@ point in their ``predicted`` column: nothing here evaluates a formula. Gaps are 
 reproduced / predicted - 1, except where a claim says otherwise. Finite-size excess over the
 d -> infinity limits is O(1/d), so below ``d_ref`` a tolerance is scaled by d_ref / d
 (docs/theory.md eq. (35)). Every claims function has the signature ``(table, tol) -> rows``;
-the figure registry (signae.figures) says which ones check which figure.
+the figure registry (signae.registry) says which ones check which figure.
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ class NonFiniteClaim(ValueError):
 
 def check_claims(table: pd.DataFrame, stems: dict) -> None:
     """Refuse a claims table with a claim whose predicted, reproduced or gap number is NaN or infinite (a column
-    of a figure table other than the plotted one that :func:`signae.figures.check_finite` checks), naming the
+    of a figure table other than the plotted one that :func:`signae.registry.check_finite` checks), naming the
     claim and the figure table it came from (``stems``: {figure number: table stem}); such a claim would
     otherwise read as failed rather than broken."""
     numbers = table[["predicted", "reproduced", "gap"]].to_numpy(dtype=float)

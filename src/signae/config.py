@@ -83,17 +83,6 @@ def _number_like(text: str) -> bool:
     return True
 
 
-def deep_decoder_settings(config: dict) -> dict:
-    """The settings of figure 7's deep decoder (signae.deep_decoder): sparse.depth (less its d) with the
-    sample sizes of figure 7's runs (sparse.trainer)."""
-    t, depth = config["sparse"]["trainer"], config["sparse"]["depth"]
-    return {
-        "fit_samples_per_unit": t["fit_samples_per_unit"],
-        "test_samples_per_unit": t["test_samples_per_unit"],
-        **{k: v for k, v in depth.items() if k != "d"},
-    }
-
-
 def load_config(overlays=(), root: str | Path = ".") -> dict:
     """config/config.yaml, then each overlay file in order, validated against the schema."""
     import jsonschema
@@ -119,7 +108,7 @@ def check_choice(value: str, allowed, what: str) -> None:
 
 
 def _rates(config: dict) -> list[tuple[str, float]]:
-    """(key, value) of every rate r and sparsity p in the config: each names result files (runs.fmt_r)."""
+    """(key, value) of every rate r and sparsity p in the config: each names result files (paths.number)."""
     rd = config["realdata"]
     lists = {
         "limit.r": config["limit"]["r"],
@@ -140,13 +129,14 @@ def check_consistency(config: dict) -> None:
     time, :func:`load_config` for scripts run on their own)."""
     import re
 
-    from .runs import fmt_r, integer_units
+    from .paths import number
+    from .theory import integer_units
 
     def fail(message: str) -> None:
         raise ConfigError(f"config error: {message}")
 
     for key, v in _rates(config):  # a file name must carry the value exactly, in the rules' patterns
-        text = fmt_r(v)
+        text = number(v)
         if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text) or float(text) != float(v):
             fail(
                 f"{key} contains {v}, which a result's file name cannot carry exactly (it would read {text!r});"
@@ -174,6 +164,15 @@ def check_consistency(config: dict) -> None:
             f"sparse.depth.d contains {extra}, which sparse.d = {config['sparse']['d']} does not train; use d "
             "values of sparse.d (or [] for no deep decoder)"
         )
+    named = [("limit.runs", t) for t in config["limit"]["runs"]] + [
+        ("dynamics.trainers", t) for t in config["dynamics"]["trainers"]
+    ]
+    for key, trainer in named:
+        if trainer not in config["trainers"]:
+            fail(
+                f"{key} names the trainer {trainer!r}, which section trainers does not set; known: "
+                f"{', '.join(config['trainers'])} (a new trainer: docs/layout.md, 'Adding a trainer')"
+            )
     if config["features"]["trainer"] not in config["dynamics"]["trainers"]:
         fail(
             f"features.trainer is {config['features']['trainer']!r}, which dynamics.trainers = "
@@ -181,10 +180,25 @@ def check_consistency(config: dict) -> None:
             "choose one of them"
         )
     rd = config["realdata"]
+    from .datasets import DATASETS
+
+    known = ", ".join(n for n in DATASETS if n in config["datasets"])
+    pairs = [("realdata.datasets", n) for n in rd["datasets"]]
+    pairs += [("realdata.structure.datasets", n) for n in rd["structure"]["datasets"]]
+    for key, name in pairs:
+        if name not in DATASETS or name not in config["datasets"]:
+            where = "signae.datasets.DATASETS" if name not in DATASETS else "section datasets"
+            fail(
+                f"{key} contains {name!r}, which {where} does not know; known: {known} "
+                "(docs/layout.md, 'Adding a data set')"
+            )
+    unknown = sorted(set(config["datasets"]) - set(DATASETS) - {"download_root"})
+    if unknown:
+        fail(f"datasets.{unknown[0]} names a data set that signae.datasets.DATASETS does not know; known: {known}")
     if rd["datasets"]:
         missing = sorted(set(rd["structure"]["r"]) - set(rd["r"]))
         drawn = "unwhitened" in rd["variants"] and set(rd["structure"]["datasets"]) & set(rd["datasets"])
-        if missing and drawn:  # figure 9 is drawn (signae.figures.structure_files)
+        if missing and drawn:  # figure 9 is drawn (signae.registry.structure_files)
             fail(
                 f"realdata.structure.r contains {missing}, which realdata.r = {rd['r']} does not train (figure 9 "
                 "examines figure 5's runs); use r values of realdata.r"

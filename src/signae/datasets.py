@@ -1,4 +1,8 @@
-"""Getting MNIST and CIFAR-10 as uint8 arrays, verified (docs/theory.md, real data).
+"""Getting the real image data sets (MNIST, CIFAR-10) as uint8 arrays, verified (docs/theory.md, real data).
+
+:data:`DATASETS` holds what the pipeline knows of each: image shape, split sizes, the files of a torchvision
+folder with their MD5 sums, how to decode them, and where to download them. A new data set is one entry there
+and its section in config/config.yaml (docs/layout.md, "Adding a data set").
 
 Three sources, in this order of precedence (config ``datasets.<name>``):
 
@@ -19,14 +23,13 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .provenance import sha256_file
-
-SHAPES = {"mnist": (28, 28), "cifar10": (32, 32, 3)}
-NAMES = tuple(SHAPES)
 
 
 class DatasetError(RuntimeError):
@@ -34,12 +37,17 @@ class DatasetError(RuntimeError):
 
 
 def _options(name: str) -> str:
-    return (
-        f"Either let the pipeline download it (network needed), or point the config at a copy on disk: "
-        f"datasets.{name}.root (a folder in torchvision's layout, e.g. "
-        f"{'MNIST/raw/*.gz' if name == 'mnist' else 'cifar-10-batches-py/'}) or datasets.{name}.npz "
-        f"(an .npz with x_train, y_train, x_test, y_test); a small YAML overlay passed with --configfile is enough."
+    """How the config can give this data set: the sources its registry entry allows."""
+    spec = DATASETS[name]
+    npz = f"datasets.{name}.npz (an .npz with x_train, y_train, x_test, y_test)"
+    root = (
+        f"datasets.{name}.root (a folder in torchvision's layout, holding {spec.root_files[0][0].rsplit('/', 1)[0]}/)"
+        if spec.root_files
+        else ""
     )
+    copies = f"{root} or {npz}" if root else npz
+    start = "Either let the pipeline download it (network needed), or point" if spec.archives else "Point"
+    return f"{start} the config at a copy on disk: {copies}; a small YAML overlay passed with --configfile is enough."
 
 
 def _check_arrays(name: str, arrays: dict, source: str) -> dict:
@@ -54,10 +62,9 @@ def _check_arrays(name: str, arrays: dict, source: str) -> dict:
         x, y = np.asarray(arrays[f"x_{split}"]), np.asarray(arrays[f"y_{split}"])
         if x.dtype != np.uint8:
             raise DatasetError(f"{source}: x_{split} has dtype {x.dtype}, expected uint8 pixels")
-        if x.ndim < 2 or tuple(x.shape[1:]) != SHAPES[name]:
-            raise DatasetError(
-                f"{source}: x_{split} has shape {x.shape}, expected (N, {', '.join(map(str, SHAPES[name]))})"
-            )
+        shape = DATASETS[name].shape
+        if x.ndim < 2 or tuple(x.shape[1:]) != shape:
+            raise DatasetError(f"{source}: x_{split} has shape {x.shape}, expected (N, {', '.join(map(str, shape))})")
         if y.shape != (x.shape[0],) or not np.issubdtype(y.dtype, np.integer):
             raise DatasetError(f"{source}: y_{split} must be {x.shape[0]} integer labels, got {y.dtype} {y.shape}")
         if x.shape[0] == 0:
@@ -84,37 +91,9 @@ def from_npz(name: str, path: str | Path) -> tuple[dict, dict]:
     }
 
 
-def _torchvision_class(name: str):
-    from torchvision import datasets as tvd
-
-    return tvd.MNIST if name == "mnist" else tvd.CIFAR10
-
-
-#: The files of a torchvision root that a data set is read from, with torchvision's MD5 sums (MNIST.resources;
-#: CIFAR10.base_folder, train_list, test_list; tests/test_datasets.py checks that the two agree). Written out
-#: here because the workflow asks for them while it builds its DAG, and importing torchvision there cost
-#: about 4 s per snakemake process.
-ROOT_FILES = {
-    "mnist": (
-        ("MNIST/raw/train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-        ("MNIST/raw/train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
-        ("MNIST/raw/t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
-        ("MNIST/raw/t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
-    ),
-    "cifar10": (
-        ("cifar-10-batches-py/data_batch_1", "c99cafc152244af753f735de768cd75f"),
-        ("cifar-10-batches-py/data_batch_2", "d4bba439e000b95fd0a9bffe97cbabec"),
-        ("cifar-10-batches-py/data_batch_3", "54ebc095f3ab1f0389bbae665268c751"),
-        ("cifar-10-batches-py/data_batch_4", "634d18415352ddfa80567beed471001a"),
-        ("cifar-10-batches-py/data_batch_5", "482c414d41f54cd18b22e5b47cb7c3cb"),
-        ("cifar-10-batches-py/test_batch", "40351d587109b95175f43aff81a1287e"),
-    ),
-}
-
-
 def root_files(name: str) -> list[tuple[Path, str]]:
-    """(path relative to a torchvision root, MD5) of every file a data set is read from (:data:`ROOT_FILES`)."""
-    return [(Path(rel), md5) for rel, md5 in ROOT_FILES[name]]
+    """(path relative to a torchvision root, MD5) of every file a data set is read from."""
+    return [(Path(rel), md5) for rel, md5 in DATASETS[name].root_files]
 
 
 def source_files(name: str, spec: dict) -> list[str]:
@@ -168,26 +147,25 @@ def parse_idx(blob: bytes, source: str) -> np.ndarray:
     return data.reshape(shape)
 
 
-def decode_root(name: str, blobs: dict[str, bytes], source: str) -> dict:
-    """The arrays from the verified bytes: MNIST's four IDX files, CIFAR-10's pickled batches."""
-    if name == "mnist":
-        part = {Path(rel).name.rsplit("-idx", 1)[0]: b for rel, b in blobs.items()}  # "train-images", ...
-        return {
-            "x_train": parse_idx(part["train-images"], source),
-            "y_train": parse_idx(part["train-labels"], source),
-            "x_test": parse_idx(part["t10k-images"], source),
-            "y_test": parse_idx(part["t10k-labels"], source),
-        }
+def decode_mnist(blobs: dict[str, bytes], source: str) -> dict:
+    """MNIST's arrays from the verified bytes of its four IDX files (gzip-compressed)."""
+    part = {Path(rel).name.rsplit("-idx", 1)[0]: b for rel, b in blobs.items()}  # "train-images", ...
+    return {
+        "x_train": parse_idx(part["train-images"], source),
+        "y_train": parse_idx(part["train-labels"], source),
+        "x_test": parse_idx(part["t10k-images"], source),
+        "y_test": parse_idx(part["t10k-labels"], source),
+    }
+
+
+def decode_cifar10(blobs: dict[str, bytes], source: str) -> dict:
+    """CIFAR-10's arrays (channels last) from the verified bytes of its pickled batches."""
     import pickle
 
-    rels = [str(rel) for rel, _ in root_files(name)]
     out = {}
-    for split, names in (
-        ("train", [r for r in rels if "data_batch" in r]),
-        ("test", [r for r in rels if "test_batch" in r]),
-    ):
+    for split, key in (("train", "data_batch"), ("test", "test_batch")):
         xs, ys = [], []
-        for rel in names:
+        for rel in sorted(r for r in blobs if key in r):
             batch = pickle.loads(blobs[rel], encoding="latin1")
             xs.append(np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
             ys.append(np.asarray(batch.get("labels", batch.get("fine_labels"))))
@@ -195,8 +173,16 @@ def decode_root(name: str, blobs: dict[str, bytes], source: str) -> dict:
     return out
 
 
+def decode_root(name: str, blobs: dict[str, bytes], source: str) -> dict:
+    """The arrays of a data set from the verified bytes of its files (:attr:`DataSet.decode`)."""
+    ordered = {str(rel): blobs[str(rel)] for rel, _ in root_files(name) if str(rel) in blobs}
+    return DATASETS[name].decode(ordered, source)
+
+
 def from_root(name: str, root: str | Path) -> tuple[dict, dict]:
     root = Path(root)
+    if not DATASETS[name].root_files:
+        raise DatasetError(f"datasets.{name}.root = {root}: {name} is not read from a folder. " + _options(name))
     if not root.is_dir():
         raise DatasetError(f"datasets.{name}.root = {root}: no such folder. " + _options(name))
     import hashlib
@@ -216,10 +202,7 @@ def from_root(name: str, root: str | Path) -> tuple[dict, dict]:
 def archives(name: str) -> list[tuple[list[str], Path, str]]:
     """(URLs, path relative to download_root, MD5) of the archives a download fetches: MNIST's four .gz
     files, CIFAR-10's one tar.gz (torchvision's addresses and sums)."""
-    cls = _torchvision_class(name)
-    if name == "mnist":
-        return [([m + fname for m in cls.mirrors], Path("MNIST") / "raw" / fname, md5) for fname, md5 in cls.resources]
-    return [([cls.url], Path(cls.filename), cls.tgz_md5)]
+    return [(list(urls), Path(rel), md5) for urls, rel, md5 in DATASETS[name].archives]
 
 
 def _offline(err: BaseException) -> bool:
@@ -294,6 +277,8 @@ def download(name: str, download_root: str | Path, attempts: int = 3) -> tuple[d
 
     root = Path(download_root)
     source = f"datasets.download_root = {root}"
+    if not DATASETS[name].archives:
+        raise DatasetError(f"{name} cannot be downloaded (datasets.{name} names no copy). " + _options(name))
     try:
         root.mkdir(parents=True, exist_ok=True)
         probe = root / ".signae-write-test"
@@ -320,7 +305,7 @@ def download(name: str, download_root: str | Path, attempts: int = 3) -> tuple[d
         raise DatasetError(
             f"downloading {name} into {root} failed ({type(err).__name__}: {err}). " + _options(name)
         ) from err
-    if name == "cifar10":
+    if DATASETS[name].packed:  # one archive holding the files (CIFAR-10's tar.gz)
         blobs = _untar(name, blobs[str(archives(name)[0][1])], source)
     arrays = decode_root(name, blobs, source)
     import hashlib
@@ -331,10 +316,88 @@ def download(name: str, download_root: str | Path, attempts: int = 3) -> tuple[d
 
 def obtain(name: str, spec: dict, download_root: str | Path) -> tuple[dict, dict]:
     """The data set from the source the config names: npz, root, or a download."""
-    if name not in NAMES:
-        raise DatasetError(f"unknown data set {name!r}; choose one of {NAMES}")
+    if name not in DATASETS:
+        raise DatasetError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
     if spec.get("npz"):
         return from_npz(name, os.path.expanduser(spec["npz"]))
     if spec.get("root"):
         return from_root(name, os.path.expanduser(spec["root"]))
     return download(name, download_root)
+
+
+# --- the data sets ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """What the pipeline knows of one image data set.
+
+    shape:        one image: (H, W) grey levels or (H, W, 3) colour
+    train_images: images in the official training split (the config may take fewer: realdata.train_samples)
+    test_images:  images in the official test split
+    root_files:   (path under a torchvision root, MD5) of every file the arrays are decoded from; none for a
+                  data set given only as an .npz (config datasets.<name>.npz)
+    decode:       (verified bytes of root_files, source name) -> the arrays x_train, y_train, x_test, y_test
+    archives:     what a download fetches: (URLs, path under download_root, MD5); none: no download
+    packed:       the download is one archive holding root_files (read in memory, never extracted)
+    """
+
+    shape: tuple[int, ...]
+    train_images: int
+    test_images: int
+    root_files: tuple[tuple[str, str], ...] = ()
+    decode: Callable[[dict[str, bytes], str], dict] | None = None
+    archives: tuple[tuple[tuple[str, ...], str, str], ...] = ()
+    packed: bool = False
+
+    @property
+    def pixels(self) -> int:
+        return int(np.prod(self.shape))
+
+
+_MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "http://yann.lecun.com/exdb/mnist/")
+_MNIST_FILES = (
+    ("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
+    ("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432"),
+    ("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3"),
+    ("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c"),
+)
+
+#: The data sets, by the name the config uses. File names, addresses and MD5 sums are torchvision's
+#: (MNIST.mirrors and .resources; CIFAR10.url, .tgz_md5, .base_folder, .train_list and .test_list), written out
+#: because the workflow reads this registry while it builds its graph, and importing torchvision there cost
+#: about 4 s per snakemake process; tests/test_datasets.py checks that the two agree.
+DATASETS: dict[str, DataSet] = {
+    "mnist": DataSet(
+        shape=(28, 28),
+        train_images=60000,
+        test_images=10000,
+        root_files=tuple((f"MNIST/raw/{name}", md5) for name, md5 in _MNIST_FILES),
+        decode=decode_mnist,
+        archives=tuple(
+            (tuple(m + name for m in _MNIST_MIRRORS), f"MNIST/raw/{name}", md5) for name, md5 in _MNIST_FILES
+        ),
+    ),
+    "cifar10": DataSet(
+        shape=(32, 32, 3),
+        train_images=50000,
+        test_images=10000,
+        root_files=(
+            ("cifar-10-batches-py/data_batch_1", "c99cafc152244af753f735de768cd75f"),
+            ("cifar-10-batches-py/data_batch_2", "d4bba439e000b95fd0a9bffe97cbabec"),
+            ("cifar-10-batches-py/data_batch_3", "54ebc095f3ab1f0389bbae665268c751"),
+            ("cifar-10-batches-py/data_batch_4", "634d18415352ddfa80567beed471001a"),
+            ("cifar-10-batches-py/data_batch_5", "482c414d41f54cd18b22e5b47cb7c3cb"),
+            ("cifar-10-batches-py/test_batch", "40351d587109b95175f43aff81a1287e"),
+        ),
+        decode=decode_cifar10,
+        archives=(
+            (
+                ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",),
+                "cifar-10-python.tar.gz",
+                "c58f30108f718f92721af3b95e74349a",
+            ),
+        ),
+        packed=True,
+    ),
+}

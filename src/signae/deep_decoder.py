@@ -6,7 +6,7 @@
 with hidden width d and phi a shared learned scalar activation, piecewise linear
 (:class:`signae.denoisers.PiecewiseLinear`).
 It starts at the learned coordinate-wise denoiser of the same encoder (W1 = A / alpha, phi = the fitted
-:class:`signae.sparse.CoordinateDenoiser` sampled on phi's knots, W2 = I, b = 0), so the loss it gains
+:class:`signae.denoisers.CoordinateDenoiser` sampled on phi's knots, W2 = I, b = 0), so the loss it gains
 over that denoiser is what depth adds: the second linear layer mixes the denoised coordinates, and W1
 and phi adapt to it. Trained end to end by Adam on fresh Bernoulli-Gaussian samples; every loss is
 measured on the same fresh test samples. (phi is piecewise linear rather than the denoiser's small
@@ -46,13 +46,13 @@ class DeepDecoder(torch.nn.Module):
         return self.second(self.phi(self.first(f)))
 
 
-def fit(
+def train(
     B: torch.Tensor, p: float, settings: dict, seed: int, chunk: int = 16384
 ) -> tuple[dict, list[tuple[int, float]]]:
     """Train the deep decoder of encoder B (n, d) on Bernoulli-Gaussian samples of sparsity p (docs/theory.md
     eq. (42)).
 
-    settings (signae.config.deep_decoder_settings): fit_samples_per_unit, test_samples_per_unit (as figure
+    settings (signae.registry.deep_decoder_settings): fit_samples_per_unit, test_samples_per_unit (as figure
     7's runs), steps, batch, lr, knots. The linear decoder and the learned denoiser are refitted here, on
     fresh samples of their own (the run's own are on others), so that all four decoders are judged on the same
     ``test_samples_per_unit * n`` test samples. Returns (losses, curve). losses: paired_loss_linear,
@@ -118,9 +118,9 @@ def check(losses: dict, run: str) -> None:
     """Stop, naming the fix, when a loss cannot be right: not finite, or not below the trivial risk 1
     (Sigma = I: the loss of predicting 0). Nothing is saved then."""
     fixes = {
-        "paired_loss_linear": f"the encoder of {run} is at fault: rerun it (snakemake --forcerun train_sparse {run})",
-        "paired_loss_learned_denoiser": f"the encoder of {run} is at fault: rerun it (snakemake --forcerun "
-        f"train_sparse {run})",
+        "paired_loss_linear": f"the encoder of {run} is at fault: rerun it (snakemake --cores all --forcerun {run})",
+        "paired_loss_learned_denoiser": f"the encoder of {run} is at fault: rerun it (snakemake --cores all "
+        f"--forcerun {run})",
         "paired_loss_deep_start": "the activation's knots do not match the denoiser: raise sparse.depth.knots",
         "loss_deep": "the deep decoder's training diverged: lower sparse.depth.lr",
     }

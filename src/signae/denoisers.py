@@ -1,6 +1,7 @@
-"""A piecewise-linear scalar function applied to every coordinate: the activation of the deep decoder on
-sparse data (signae.deep_decoder, docs/theory.md eq. (42)) and the coordinate-wise denoiser after the
-linear decoder on real images (signae.real_denoiser, docs/theory.md eq. (43)).
+"""Scalar functions applied to every coordinate after a linear decoder: the learned coordinate-wise denoiser of
+sparse data (a small network, trained; docs/theory.md eq. (41)) and a piecewise-linear function, the activation
+of the deep decoder on sparse data (signae.deep_decoder, eq. (42)) and the denoiser after the linear decoder on
+real images (signae.real_denoiser, eq. (43)), whose least-squares fit is exact.
 
     phi(u) = u + g(clip(u, lo, hi)),   g linear between K equally spaced knots on [lo, hi],
 
@@ -65,3 +66,46 @@ def fit_piecewise_linear(chunks, lo: float, hi: float, knots: int, ridge: float 
     G = torch.diag(diag) + torch.diag(off[:-1], 1) + torch.diag(off[:-1], -1)
     G += ridge * G.diagonal().max().clamp(min=1.0) * torch.eye(K, dtype=torch.float64)
     return PiecewiseLinear(lo, hi, torch.linalg.solve(G, b).float())
+
+
+class CoordinateDenoiser(torch.nn.Module):
+    """A learned coordinate-wise denoiser: one small network y -> x_hat applied to every coordinate of
+    x_lin / alpha, shared across coordinates (docs/theory.md eq. (41)). Width 32, two hidden layers,
+    plus the linear term y (so that it starts as the identity)."""
+
+    def __init__(self, width: int = 32):
+        super().__init__()
+        self.net = torch.nn.Sequential(
+            torch.nn.Linear(1, width),
+            torch.nn.Tanh(),
+            torch.nn.Linear(width, width),
+            torch.nn.Tanh(),
+            torch.nn.Linear(width, 1),
+        )
+        torch.nn.init.zeros_(self.net[-1].weight)
+        torch.nn.init.zeros_(self.net[-1].bias)
+
+    def forward(self, y: torch.Tensor) -> torch.Tensor:  # any shape -> same shape
+        return y + self.net(y.reshape(-1, 1)).reshape(y.shape)
+
+
+def train_denoiser(
+    y: torch.Tensor, x: torch.Tensor, steps: int = 300, lr: float = 1e-2, seed: int = 0, batch: int = 8192
+) -> CoordinateDenoiser:
+    """Train a :class:`CoordinateDenoiser` on pairs (y, x) (flattened coordinates of x_lin / alpha and of
+    x) by Adam on the squared error (docs/theory.md eq. (41)). Its initial weights are drawn from ``seed``
+    without touching torch's global generator."""
+    with torch.random.fork_rng(devices=[]):  # the CPU generator draws the initial weights; restored after
+        torch.manual_seed(seed)
+        model = CoordinateDenoiser().to(device=y.device, dtype=y.dtype)
+    y, x = y.reshape(-1), x.reshape(-1)
+    g = torch.Generator(device=y.device).manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    with torch.enable_grad():  # callers may hold torch.no_grad()
+        for _ in range(steps):
+            idx = torch.randint(0, y.numel(), (min(batch, y.numel()),), generator=g, device=y.device)
+            loss = (model(y[idx]) - x[idx]).square().mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return model.eval()

@@ -1,5 +1,5 @@
 """One function per figure, one shared style. Each reads only its tidy table (signae.tables), never a result
-or a formula; the figure registry (signae.figures) says which function draws which figure.
+or a formula; the figure registry (signae.registry) says which function draws which figure.
 
 Every function writes the same figure as PDF and PNG: ``plot_figN(table, pdf_path, png_path)``.
 """

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .denoisers import FitFailed, fit_piecewise_linear
-from .realdata import Prepared
+from .images import Prepared
 
 TAIL = 1e-4  # the fraction of training reconstructions left beyond each end of phi's knots
 
@@ -97,7 +97,7 @@ def check(res: dict, run: str, recorded_loss: float, same: float = 1e-4) -> None
     """Stop, naming the fix, when a loss cannot be right: not finite or not below its split's trivial risk,
     or a linear test loss that does not reproduce the run's record (relative ``same``: the weights belong
     to other data). Nothing is saved then."""
-    rerun = f"rerun it: snakemake --cores all --forcerun train_real {run} (with the run's --configfile files)"
+    rerun = f"rerun it: snakemake --cores all --forcerun {run} (with the run's --configfile files before it)"
     for key, trivial, fix in (
         ("loss_linear", "trivial", rerun),
         ("train_loss_linear", "train_trivial", rerun),

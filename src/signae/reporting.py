@@ -13,37 +13,28 @@ import pandas as pd
 
 from .provenance import sha256_file
 
-#: Which figure a job serves, from its benchmark file's path under results/benchmarks/.
-STAGES = (
-    ("train/isotropic/", "figures 1-3 (isotropic Gaussian training)"),
-    ("untrained_baseline", "figure 1 (untrained baseline)"),
-    ("train/power_law/", "figure 4 (general covariance)"),
-    ("train/levels/", "figure 4 (general covariance)"),
-    ("train/sparse/", "figure 7 (sparse data)"),
-    ("decoders/deep/", "figure 7 (depth: the deep decoder)"),
-    ("decoders/real/", "figure 8 (denoiser on real images)"),
-    ("data/", "figures 5-6 (data, preprocessing)"),
-    ("real/", "figures 5-6 (training, designed encoder, Gaussian twin)"),
-    ("fig", "tables and plots"),
-    ("claims", "tables and plots"),
-    ("report", "tables and plots"),
-)
-
-
-#: Jobs under results/benchmarks/real/ that are not figure 5's training, by file name.
-REAL_STAGES = {
-    "twin_samples.tsv": "figure 5 (the trainer on Gaussian samples of the twins)",
-    "structure.tsv": "figure 9 (what training exploits)",
+#: Which figure a job serves, by its rule (the first folder of its benchmark file under results/benchmarks/,
+#: signae.paths.benchmark); the rule train serves figures 1-3 on isotropic data and figure 4 on the others.
+STAGES = {
+    "untrained_baseline": "figure 1 (untrained baseline)",
+    "train_sparse": "figure 7 (sparse data)",
+    "deep_decoder": "figure 7 (depth: the deep decoder)",
+    "real_denoiser": "figure 8 (denoiser on real images)",
+    "dataset": "figures 5-6 (data, preprocessing)",
+    "preprocess": "figures 5-6 (data, preprocessing)",
+    "train_real": "figures 5-6 (training, designed encoder, Gaussian twin)",
+    "designed_real": "figures 5-6 (training, designed encoder, Gaussian twin)",
+    "gaussian_twin": "figures 5-6 (training, designed encoder, Gaussian twin)",
+    "twin_trainer": "figure 5 (the trainer on Gaussian samples of the twins)",
+    "structure": "figure 9 (what training exploits)",
 }
 
 
 def _stage(rel: str) -> str:
-    if rel.startswith("real/") and rel.rsplit("/", 1)[-1] in REAL_STAGES:
-        return REAL_STAGES[rel.rsplit("/", 1)[-1]]
-    for prefix, stage in STAGES:
-        if rel.startswith(prefix):
-            return stage
-    return "other"
+    rule = rel.split("/", 1)[0].removesuffix(".tsv")
+    if rule == "train":
+        return "figures 1-3 (isotropic Gaussian training)" if "/isotropic/" in rel else "figure 4 (general covariance)"
+    return STAGES.get(rule, "tables and plots")
 
 
 def benchmark_rows(bench_dir: str | Path) -> pd.DataFrame:

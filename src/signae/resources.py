@@ -25,11 +25,6 @@ TRAIN_MIN_MINUTES = 10
 REAL_MIN_MINUTES = 15
 # Run-time requests are this multiple of the estimated matrix-product work at the rate above.
 SAFETY = 3
-# Image sizes and split sizes of the real data sets (rows when train_samples / test_samples are null).
-PIXELS = {"mnist": 784, "cifar10": 3072}
-CIFAR10_GRAYSCALE_PIXELS = 1024
-TRAIN_ROWS = {"mnist": 60000, "cifar10": 50000}
-TEST_ROWS = 10000
 # Rows of the final least-squares decoder fit in the real-data run-time estimate: the largest training
 # split (MNIST's), whatever the data set, as the request has always been computed.
 DECODER_FIT_ROWS = 60000
@@ -84,23 +79,21 @@ def train_runtime_min(d: int, n: int, batch: int, steps: int, rate: float, attem
     return int(max(TRAIN_MIN_MINUTES, math.ceil(SAFETY * seconds / 60)) * _retry_factor(attempt))
 
 
-def real_pixels(dataset: str, grayscale: bool) -> int:
-    """Input dimension d of a real data set: MNIST 784; CIFAR-10 1024 in grayscale, else 3072.
+def real_pixels(shape: tuple[int, ...], grayscale: bool) -> int:
+    """Input dimension d of a real data set of images of ``shape`` ((H, W) or (H, W, 3); signae.datasets):
+    H W grey levels, or H W 3 colour values unless ``grayscale`` (the config's ``realdata.cifar10_grayscale``
+    for CIFAR-10) turns colour into grey levels."""
+    pixels = 1
+    for size in shape[:2]:
+        pixels *= size
+    return pixels if grayscale or len(shape) == 2 else pixels * shape[2]
 
-    ``grayscale`` is the config's ``realdata.cifar10_grayscale`` (ignored for MNIST).
-    """
-    if dataset == "cifar10" and grayscale:
-        return CIFAR10_GRAYSCALE_PIXELS
-    return PIXELS[dataset]
 
-
-def real_rows(dataset: str, train_samples: int | None, test_samples: int | None) -> int:
-    """Rows of a prepared real-data variant, train plus test.
-
-    ``train_samples`` / ``test_samples`` are the config's ``realdata`` caps; None (or 0) means the whole
-    split: 60000 (MNIST) or 50000 (CIFAR-10) training images and 10000 test images.
-    """
-    return (train_samples or TRAIN_ROWS[dataset]) + (test_samples or TEST_ROWS)
+def real_rows(train_images: int, test_images: int, train_samples: int | None, test_samples: int | None) -> int:
+    """Rows of a prepared real-data variant, train plus test: the config's ``realdata`` caps
+    ``train_samples`` / ``test_samples``, where None (or 0) means the whole official split of ``train_images``
+    / ``test_images`` (signae.datasets)."""
+    return (train_samples or train_images) + (test_samples or test_images)
 
 
 def real_mem_mb(pixels: int, rows: int, n: float, batch: int, attempt: int = 1) -> int:

@@ -1,4 +1,4 @@
-"""Sparse sources and denoising decoders (Kögler, Shevchenko, Hassani, Mondelli, ICML 2024,
+"""Sparse sources and their posterior-mean denoiser (Kögler, Shevchenko, Hassani, Mondelli, ICML 2024,
 arXiv:2402.05013), in this project's own derivation: docs/theory.md, section 7.
 
 The Bernoulli-Gaussian source has i.i.d. coordinates x_i = b_i g_i, b_i ~ Bernoulli(p), g_i ~ N(0, 1/p):
@@ -6,7 +6,8 @@ unit variance, Sigma = I, and p = 1 is the Gaussian source of the first paper. T
 unit with the convention sign(0) = +1 (:func:`sign_bit`); on exactly sparse data an axis-aligned unit
 sees x_i = 0 with probability 1 - p, and torch.sign would make it a three-valued symbol.
 
-Everything here is pure: numbers and arrays in, numbers and arrays out.
+Everything here is pure: numbers and arrays in, numbers and arrays out (the draws from a generator the caller
+passes). The learned denoiser is signae.denoisers; training on this source is signae.sparse_source.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def sign_bit(z: torch.Tensor) -> torch.Tensor:
     return torch.where(z >= 0, 1.0, -1.0).to(z.dtype)
 
 
-def sample(k: int, d: int, p: float, g: torch.Generator, device=None, dtype=torch.float32) -> torch.Tensor:
+def draw(k: int, d: int, p: float, g: torch.Generator, device=None, dtype=torch.float32) -> torch.Tensor:
     """k samples of the Bernoulli-Gaussian source, shape (k, d): x = b g with b ~ Bernoulli(p),
     g ~ N(0, 1/p), so E x = 0, E x^2 = 1, E x^4 = 3/p (docs/theory.md eq. (37))."""
     gauss = torch.randn(k, d, generator=g, device=device, dtype=dtype)  # (k, d)
@@ -32,10 +33,6 @@ def sample(k: int, d: int, p: float, g: torch.Generator, device=None, dtype=torc
         return gauss
     keep = torch.rand(k, d, generator=g, device=device, dtype=dtype) < p  # (k, d) Bernoulli(p)
     return gauss * keep / math.sqrt(p)
-
-
-def _normal_pdf(y, var):
-    return np.exp(-0.5 * np.square(y) / var) / np.sqrt(2.0 * np.pi * var)
 
 
 def posterior_mean(y, p: float, v: float):
@@ -106,44 +103,3 @@ def axis_aligned_risk(p: float, n: int, d: int) -> float:
     q = (1.0 - p) ** 2
     diag = (1.0 / (1.0 - q)) * (1.0 - q / (1.0 - q + n * q)) if q < 1.0 else 1.0
     return 1.0 - (n / d) * (2.0 * p / math.pi) * diag
-
-
-class CoordinateDenoiser(torch.nn.Module):
-    """A learned coordinate-wise denoiser: one small network y -> x_hat applied to every coordinate of
-    x_lin / alpha, shared across coordinates (docs/theory.md eq. (41)). Width 32, two hidden layers,
-    plus the linear term y (so that it starts as the identity)."""
-
-    def __init__(self, width: int = 32):
-        super().__init__()
-        self.net = torch.nn.Sequential(
-            torch.nn.Linear(1, width),
-            torch.nn.Tanh(),
-            torch.nn.Linear(width, width),
-            torch.nn.Tanh(),
-            torch.nn.Linear(width, 1),
-        )
-        torch.nn.init.zeros_(self.net[-1].weight)
-        torch.nn.init.zeros_(self.net[-1].bias)
-
-    def forward(self, y: torch.Tensor) -> torch.Tensor:  # any shape -> same shape
-        return y + self.net(y.reshape(-1, 1)).reshape(y.shape)
-
-
-def fit_denoiser(
-    y: torch.Tensor, x: torch.Tensor, steps: int = 300, lr: float = 1e-2, seed: int = 0, batch: int = 8192
-) -> CoordinateDenoiser:
-    """Train a :class:`CoordinateDenoiser` on pairs (y, x) (flattened coordinates of x_lin / alpha and of
-    x) by Adam on the squared error (docs/theory.md eq. (41))."""
-    torch.manual_seed(seed)
-    model = CoordinateDenoiser().to(device=y.device, dtype=y.dtype)
-    y, x = y.reshape(-1), x.reshape(-1)
-    g = torch.Generator(device=y.device).manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    with torch.enable_grad():  # callers may hold torch.no_grad()
-        for _ in range(steps):
-            idx = torch.randint(0, y.numel(), (min(batch, y.numel()),), generator=g, device=y.device)
-            loss = (model(y[idx]) - x[idx]).square().mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return model.eval()

@@ -1,8 +1,6 @@
-"""The Bernoulli-Gaussian source as a batch source of the sample-based trainer (signae.train.fit_on_samples),
-with the measurements of figure 7's decoders: linear, posterior-mean denoiser, learned denoiser.
-
-Kept apart from signae.train and signae.experiment so that the rules that import the trainers do not
-depend on figure 7's code (signae.codedeps follows imports inside functions too).
+"""The Bernoulli-Gaussian source as a batch source of the sample-based trainer (signae.train.train_on_samples),
+with the measurements of figure 7's decoders (linear, posterior-mean denoiser, learned denoiser), and one
+checked training run on it (:func:`run`, what the rule ``train_sparse`` calls).
 """
 
 from __future__ import annotations
@@ -10,15 +8,15 @@ from __future__ import annotations
 import torch
 
 from . import sparse, theory, train
+from .denoisers import train_denoiser
 from .device import resolve_device
-from .experiment import TrainingDiverged, check_result, diverged_error, run_provenance
-from .runs import RunSpec
+from .runs import RunSpec, TrainingDiverged, check_trained, diverged, run_provenance, step_keys
 from .train import SampledSource, fit_decoder
 
 
 class SparseSource(SampledSource):
     """Fresh Bernoulli-Gaussian samples (sparsity p, Sigma = I; signae.sparse) as the batch source of
-    :func:`signae.train.fit_on_samples` (docs/theory.md eq. (37)).
+    :func:`signae.train.train_on_samples` (docs/theory.md eq. (37)).
 
     No closed form gives this source's risk, so the recorded curve is the in-sample risk of the
     least-squares decoder on one fixed evaluation set of ``eval_samples`` (drawn once from ``seed``). The
@@ -43,10 +41,10 @@ class SparseSource(SampledSource):
         self.fit_samples, self.test_samples = fit_samples, test_samples
         self.seed = seed  # the learned denoiser's
         g = torch.Generator(device=device).manual_seed(10_000 + seed)  # the evaluation set, apart from the stream
-        self.X_eval = sparse.sample(eval_samples, d, p, g, device, dtype)  # (eval_samples, d)
+        self.X_eval = sparse.draw(eval_samples, d, p, g, device, dtype)  # (eval_samples, d)
 
-    def _sample(self, k: int, g: torch.Generator) -> torch.Tensor:  # (k, d)
-        return sparse.sample(k, self.d, self.p, g, self.device, self.dtype)
+    def _draw(self, k: int, g: torch.Generator) -> torch.Tensor:  # (k, d)
+        return sparse.draw(k, self.d, self.p, g, self.device, self.dtype)
 
     def risk(self, V: torch.Tensor) -> torch.Tensor:
         F = sparse.sign_bit(self.X_eval @ V.detach().T)  # (eval, n)
@@ -56,7 +54,7 @@ class SparseSource(SampledSource):
     def chunks(self, V: torch.Tensor, count: int, g: torch.Generator, chunk: int = 16384):
         """Fresh samples in chunks: (sign features F (k, n), X (k, d)), sign(0) = +1."""
         for start in range(0, count, chunk):
-            X = self._sample(min(chunk, count - start), g)  # (k, d)
+            X = self._draw(min(chunk, count - start), g)  # (k, d)
             yield sparse.sign_bit(X @ V.T), X
 
     def decoders(self, V: torch.Tensor, g: torch.Generator, seed: int, chunk: int = 16384):
@@ -70,7 +68,7 @@ class SparseSource(SampledSource):
         Xlin = F @ A.T.to(F.dtype)  # (k, d)
         alpha = float((X * Xlin).sum() / X.square().sum())
         v = float((Xlin / alpha - X).square().mean())
-        denoiser = sparse.fit_denoiser(Xlin / alpha, X, seed=seed)
+        denoiser = train_denoiser(Xlin / alpha, X, seed=seed)
         return A, alpha, v, denoiser
 
     def finish(self, V: torch.Tensor, g: torch.Generator, chunk: int = 16384) -> tuple[torch.Tensor, float, dict]:
@@ -96,10 +94,13 @@ class SparseSource(SampledSource):
         return A, per["linear"], extra
 
 
-def run_sparse(spec: RunSpec, settings: dict, device: str = "auto") -> tuple[train.TrainResult, dict]:
+def run(
+    spec: RunSpec, settings: dict, device: str = "auto", section: str = "sparse.trainer"
+) -> tuple[train.TrainResult, dict]:
     """Train on the Bernoulli-Gaussian source of sparsity spec.sparsity (signae.sparse) with the sample-based
     trainer; the final loss is the linear decoder's on fresh test samples, and the metadata adds the
-    denoised losses and their predictions (docs/theory.md eq. (39))."""
+    denoised losses and their predictions (docs/theory.md eq. (39)). ``section``: the config section of
+    ``settings``, named if the run diverges."""
     dev = resolve_device(device)
     d, n, p = spec.d, spec.n, spec.sparsity
     s = dict(settings)
@@ -113,21 +114,12 @@ def run_sparse(spec: RunSpec, settings: dict, device: str = "auto") -> tuple[tra
         eval_samples=s["eval_samples"],
         seed=spec.seed,
     )
+    what, keys = f"run {spec.stem}", step_keys(section, s)
     try:
-        res = train.fit_on_samples(
-            source,
-            n,
-            s["steps"],
-            batch=s["batch"],
-            lr=s["lr"],
-            sharpness=tuple(s["sharpness"]),
-            seed=spec.seed,
-            record_every=s["record_every"],
-            estimator=s.get("estimator", "tanh"),
-        )
+        res = train.train_on_samples(source, n, **{**train.options(train.train_on_samples, s), "seed": spec.seed})
     except torch.linalg.LinAlgError as err:
-        raise diverged_error(spec, err) from err
-    check_result(res, spec, trivial=1.0)
+        raise diverged(what, keys, err) from err
+    check_trained(res, what, keys, trivial=1.0)
     for key in ("loss_eta", "loss_learned_denoiser"):
         if not 0 <= res.extra[key] < 1.0:
             raise TrainingDiverged(

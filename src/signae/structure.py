@@ -15,13 +15,9 @@ the pixel-basis localisation, which is reported to show that it is *not* what ma
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .linalg import unit_rows
-
-GAUSSIAN_SIGN_EFFICIENCY = 2 / math.pi  # (E|g|)^2 / E g^2 for g ~ N(0, s^2)
 
 
 def projections(B: np.ndarray, x: np.ndarray, chunk: int = 16384) -> np.ndarray:
@@ -101,7 +97,7 @@ def encoder_statistics(B: np.ndarray, x: np.ndarray, lam: np.ndarray, Q: np.ndar
 
 
 def shuffled_variant(prep, Q: np.ndarray, seed: int):
-    """The unwhitened variant ``prep`` (signae.realdata.Prepared) with every split's principal components
+    """The unwhitened variant ``prep`` (signae.images.Prepared) with every split's principal components
     shuffled (:func:`shuffle_components`, eq. (47)); the encoder's whitening map and the spectrum are the
     original's (the shuffle keeps each component's variance on the training split exactly)."""
     from dataclasses import replace
@@ -130,9 +126,9 @@ def experiment(prep, run_jsons, r_values, settings: dict, seed: int, device) -> 
     """
     import torch
 
-    from . import realdata, theory
-    from .experiment import STEP_KEYS, check_trained, diverged
-    from .runs import hidden_units, load
+    from . import real_source, theory, train
+    from .images import trivial_loss
+    from .runs import check_trained, diverged, load, step_keys
 
     dev = torch.device(device)
     d, k = prep.x_train.shape[1], prep.z_train.shape[1]
@@ -141,12 +137,14 @@ def experiment(prep, run_jsons, r_values, settings: dict, seed: int, device) -> 
     runs = {}
     for path in run_jsons:
         meta, arr = load(path)
-        runs.setdefault(hidden_units(meta["r_asked"], d), []).append((meta["seed"], meta["final_loss"], arr["B"]))
+        runs.setdefault(theory.hidden_units(meta["r_asked"], d), []).append(
+            (meta["seed"], meta["final_loss"], arr["B"])
+        )
     rows = []
 
     def add(data: str, encoder: str, n: int, r_seed: int, loss: float, B: np.ndarray, x: np.ndarray) -> None:
         st = encoder_statistics(B, x, lam, Q)
-        predicted = realdata.prediction("unwhitened", prep.eigenvalues, n)
+        predicted = theory.variant_prediction("unwhitened", prep.eigenvalues, n)
         base = {"data": data, "encoder": encoder, "r": n / d, "d": d, "seed": r_seed}
         rows.append(
             {
@@ -169,31 +167,25 @@ def experiment(prep, run_jsons, r_values, settings: dict, seed: int, device) -> 
             rows.append({**base, "kind": "allocation", "index": i, "eigenvalue": lam[i], "value": m})
 
     for r in r_values:
-        n = hidden_units(r, d)
+        n = theory.hidden_units(r, d)
         predicted = theory.water_filling(lam, n).allocation
         for i, m in enumerate(predicted[: min(d, 4 * n)]):
             rows.append({"kind": "water-filling", "r": n / d, "d": d, "index": i, "eigenvalue": lam[i], "value": m})
         for s, loss, B in runs.get(n, []):
             add("images", "trained", n, s, loss, B, prep.x_test)
-        V = realdata.designed_encoder(prep.eigenvalues, k, n, seed)  # (n, k)
+        V = real_source.designed_encoder(prep.eigenvalues, k, n, seed)  # (n, k)
         B_designed = unit_rows(V @ np.asarray(prep.encoder_basis).T)  # (n, d)
         for data, p in (("images", prep), ("shuffled", shuffled)):
-            test, _ = realdata.evaluate_designed(p, n, seed, dev)
+            test, _ = real_source.evaluate_designed(p, n, seed, dev)
             add(data, "designed", n, seed, test, B_designed, p.x_test)
         what = f"figure 9's training on the component-shuffled images at n = {n}"
+        keys = step_keys("realdata.trainer", settings)
+        options = {**train.options(train.train_on_samples, settings), "seed": seed}
         try:
-            res = realdata.train_sample(
-                shuffled,
-                n,
-                settings["steps"],
-                dev,
-                init=settings.get("init", "gaussian"),
-                select=settings.get("select", "last"),
-                **realdata.trainer_options(settings, seed),
-            )
+            res = real_source.train_on_split(shuffled, n, dev, init=settings.get("init", "gaussian"), **options)
         except torch.linalg.LinAlgError as err:
-            raise diverged(what, STEP_KEYS["real"], err) from err
-        check_trained(res, what, STEP_KEYS["real"], realdata.trivial_loss(shuffled))
+            raise diverged(what, keys, err) from err
+        check_trained(res, what, keys, trivial_loss(shuffled))
         add("shuffled", "trained", n, seed, res.final_loss, res.B, shuffled.x_test)
         print(f"r={n / d:.4f}: shuffled images, trained {res.final_loss:.5f} ({res.wall_time_s:.1f} s)")
     return rows

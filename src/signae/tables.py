@@ -3,7 +3,7 @@
 Each builder reads run files through :func:`signae.runs.load` (which checks the weights against their
 recorded SHA-256) and evaluates the theory; plotting (signae.plotting) and the claims table
 (signae.claims) read only these tables, so no figure ever retrains and nothing downstream recomputes a
-formula. The builders' keyword arguments are the input names of the figure registry (signae.figures).
+formula. The builders' keyword arguments are the input names of the figure registry (signae.registry).
 """
 
 from __future__ import annotations
@@ -14,8 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import data, evaluate, provenance, realdata, sparse, theory, universality
-from .runs import hidden_units, load
+from . import evaluate, sparse, theory, universality
+from .images import flatten, load_images, load_prepared
+from .runs import load
+from .spectra import gaussian_covariance
+from .theory import hidden_units
 
 
 def theory_grid(r_values, points: int = 200) -> np.ndarray:
@@ -193,7 +196,7 @@ def covariance_table(runs, spectra: dict, d: int, covariance_seed: int) -> pd.Da
     rows = []
     r_values = sorted({json.loads(Path(p).read_text())["r"] for p in runs})
     for kind, args in spectra.items():
-        _, lam = data.gaussian_covariance(kind, d, args, covariance_seed)
+        _, lam = gaussian_covariance(kind, d, args, covariance_seed)
         for r in theory_grid(r_values, 60):
             n = hidden_units(r, d)
             rows.append(
@@ -221,7 +224,7 @@ def covariance_table(runs, spectra: dict, d: int, covariance_seed: int) -> pd.Da
     for path in runs:
         meta, arr = load(path)
         kind, r, seed = meta["source"], meta["r"], meta["seed"]
-        Sigma, lam = data.gaussian_covariance(kind, d, spectra[kind], covariance_seed)
+        Sigma, lam = gaussian_covariance(kind, d, spectra[kind], covariance_seed)
         rows.append(
             {
                 "panel": "loss",
@@ -271,14 +274,14 @@ def block_average(eigenvalues: np.ndarray, values: np.ndarray, rtol: float = 1e-
 
 
 def universality_table(
-    runs, designed: dict, preps: dict, twins: dict, norms: dict, r, twin_samples: dict | None = None
+    runs, designed: dict, preps: dict, twins: dict, norms: dict, r, twin_trainers: dict | None = None
 ) -> pd.DataFrame:
     """Figure 5: per (dataset, variant): theory vs r, trained test losses, designed-encoder test losses,
     and the Gaussian-twin diagnostics of signae.universality.
 
     designed, preps, twins, norms: {(dataset, variant): path} of designed.csv, the variant's .json,
-    gaussian_twin.csv and norms.json; twin_samples: {dataset: path} of the unwhitened variant's
-    twin_samples.csv (the sample-based trainer on Gaussian samples of the twin, kind "twin"). Theory:
+    gaussian_twin.csv and norms.json; twin_trainers: {dataset: path} of the unwhitened variant's
+    twin_trainer.csv (the sample-based trainer on Gaussian samples of the twin, kind "twin"). Theory:
     water-filling and PCA from the training spectrum (unwhitened), R*(r) (whitened, whose spectrum is flat
     by construction), and the prediction corrected for the spread of the images' norms (kind "theory",
     series "... norm-corrected"). Trained runs: kind "trained" (series named by the run's init) and, where
@@ -298,7 +301,7 @@ def universality_table(
         name = "R*(r)" if variant == "whitened" else "water-filling"
         for rate in theory_grid(r, 80):
             n = hidden_units(rate, d)
-            pred = realdata.prediction(variant, lam, n)
+            pred = theory.variant_prediction(variant, lam, n)
             if variant == "unwhitened":
                 rows.append(
                     {
@@ -332,7 +335,7 @@ def universality_table(
                     "loss": rec["loss"],
                 }
             )
-        extra = [twin_samples[dataset]] if variant == "unwhitened" and dataset in (twin_samples or {}) else []
+        extra = [twin_trainers[dataset]] if variant == "unwhitened" and dataset in (twin_trainers or {}) else []
         for rec in (rec for csv in [twin_csv, *extra] for rec in pd.read_csv(csv).to_dict("records")):
             rows.append(
                 {
@@ -398,19 +401,12 @@ def reconstruction_table(images: dict, records: dict, runs: dict, preps: dict, c
     """
     rows = []
     for dataset, run_list in runs.items():
-        prep = realdata.load_prepared(*preps[dataset])
+        prep = load_prepared(*preps[dataset])
         prep_info = prep.info
-        record = records[dataset]  # images.json: the SHA-256 of images.npz
-        fix = (
-            f"remake it: snakemake --cores all --forcerun dataset {images[dataset]} (with the run's --configfile files)"
-        )
-        provenance.verify_sha256(
-            images[dataset], json.loads(Path(record).read_text()).get("arrays_sha256"), record, fix
-        )
-        with np.load(images[dataset]) as z:
-            raw = z["x_test"][:count]
+        _, x_test, _ = load_images(images[dataset], records[dataset], test_samples=count)  # checks its SHA-256
+        raw = x_test[:count]
         shape = raw.shape[1:3] + ((1,) if (raw.ndim == 3 or prep_info["grayscale"]) else (3,))
-        originals = realdata.flatten(raw, prep_info["grayscale"])  # (count, pixels)
+        originals = flatten(raw, prep_info["grayscale"])  # (count, pixels)
         versions = [(None, originals)]
         for path in run_list:
             meta, arr = load(path)

@@ -14,7 +14,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import integrate
 
 #: c = pi/2 - 1: the self-interaction constant in arcsin(G) ~ G + c I (docs/theory.md eq. (8)).
 C_SIGN = math.pi / 2 - 1
@@ -86,6 +85,8 @@ def marchenko_pastur_risk(r: float) -> float:
         integrand, wvar = (lambda x: C_SIGN / (r * x + C_SIGN) / (2 * math.pi * y * x)), (0.5, 0.5)
     else:
         integrand, wvar = (lambda x: C_SIGN / (r * x + C_SIGN) / (2 * math.pi * y)), (-0.5, 0.5)
+    from scipy import integrate  # imported where used: the workflow reads this module while it builds its graph
+
     cont, _ = integrate.quad(integrand, a, b, weight="alg", wvar=wvar, epsabs=1e-13, epsrel=1e-12)
     atom = max(0.0, 1 - r)  # zero eigenvalues keep their full unit distortion (c / c = 1)
     return float(cont + atom)
@@ -155,3 +156,26 @@ def marchenko_pastur_density(r: float, points: int = 200) -> tuple[np.ndarray, n
     x = np.linspace(a, b, points)[1:-1]
     dens = np.sqrt((b - x) * (x - a)) / (2 * np.pi * y * x)
     return x * scale, dens / scale
+
+
+def hidden_units(r: float, d: int) -> int:
+    """n = max(1, round(r d)): the one rule for the number of hidden units everywhere (docs/theory.md eq. (30)).
+
+    On Gaussian data the config is checked at parse time so that r d is an integer (:func:`integer_units`); on
+    real data d is the data's own and the realised rate n / d is what every table reports.
+    """
+    return max(1, round(r * d))
+
+
+def integer_units(r: float, d: int) -> bool:
+    """Whether r d is (to rounding) a positive integer, i.e. r is exactly the realised rate n / d
+    (docs/theory.md eq. (30))."""
+    return r * d >= 1 - 1e-9 and abs(r * d - round(r * d)) <= 1e-9 * max(1.0, r * d)
+
+
+def variant_prediction(variant: str, eigenvalues: np.ndarray, n: int) -> float:
+    """The Gaussian theory a real data variant is compared with (docs/theory.md eq. (30)): R*(n/d) once
+    whitened, water-filling on the training spectrum otherwise."""
+    if variant == "whitened":
+        return float(optimal_risk(n / len(eigenvalues)))
+    return water_filling(eigenvalues, n).risk

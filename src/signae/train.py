@@ -6,12 +6,15 @@ Three trainers, all returning a :class:`TrainResult` that means the same thing:
   Gaussian initialisation; after every step the rows of B go back on the unit sphere. The decoder is
   either set to A*(B) at every step (``decoder="optimal"``) or trained jointly.
 - ``tied_gd``: gradient descent on the weight-tied model A = beta Bbar^T, parameters (B, beta).
-- ``fit_on_samples``: training on samples, where no closed form is used, over a batch source: fresh
-  Gaussian samples (:class:`GaussianSource`, wrapped as ``sample_gd``) or the rows of a data split
-  (:class:`signae.realdata.SplitSource`). sign has zero gradient almost everywhere, so the encoder is
-  trained through the smooth surrogate tanh(s z) of sign(z), with s sharpening geometrically from s0 to
-  s1, and the batch least-squares decoder at every step (variable projection, the sample analogue of
-  A*(B)); the final decoder is the least-squares fit of *true sign* features.
+- ``train_on_samples``: training on samples, where no closed form is used, over a :class:`BatchSource`:
+  fresh Gaussian draws (signae.gaussian_source), sparse draws (signae.sparse_source) or the rows of a data
+  split (signae.real_source). sign has zero gradient almost everywhere, so the encoder is trained through the
+  smooth surrogate tanh(s z) of sign(z), with s sharpening geometrically from s0 to s1, and the batch
+  least-squares decoder at every step (variable projection, the sample analogue of A*(B)); the final decoder
+  is the least-squares fit of *true sign* features.
+
+Words: a decoder is *fitted* (least squares, in closed form); an encoder or a network is *trained* (gradient
+steps). :func:`options` maps a config section of trainer settings to a trainer's keyword arguments.
 
 Learning rates are given per coordinate: the gradient of R with respect to a unit row is O(1/d), so
 every trainer steps by ``lr * d / lambda_max(Sigma)``. On steep spectra the sample-based trainer adds
@@ -178,11 +181,13 @@ def tied_gd(
     lr: float = 1.0,
     lr_beta: float = 0.5,
     seed: int = 0,
+    Sigma: np.ndarray | None = None,
     device: str | torch.device = "cpu",
     dtype: torch.dtype = torch.float64,
     record_every: int = 1,
 ) -> TrainResult:
-    """Plain GD on the weight-tied model A = beta Bbar^T, x ~ N(0, I_d) (docs/theory.md eq. (20)).
+    """Plain GD on the weight-tied model A = beta Bbar^T, x ~ N(0, I_d) (docs/theory.md eq. (20)); defined for
+    isotropic data only (``Sigma`` must be None).
 
     B is not projected: the risk depends on B only through Bbar, so its gradient is orthogonal to
     each row and the row norms only drift at second order. beta starts at 0 and steps by
@@ -190,6 +195,8 @@ def tied_gd(
     initialisation ((4/pi) tr(S G)/d with tr(S G) ~ n pi/2 + n^2/d): lr_beta = 1 would be a Newton
     step there, so one value is stable at every r.
     """
+    if Sigma is not None:
+        raise ValueError("the weight-tied trainer is defined for isotropic data only (docs/theory.md eq. (20))")
     r = n / d
     kappa = 2 * r + 4 * r**2 / math.pi
     device = torch.device(device)
@@ -305,120 +312,66 @@ def surrogate_loss(
     return (X.pow(2).sum() / N - (cross * W.T).sum()) / d
 
 
-class SampledSource:
-    """A batch source of :func:`fit_on_samples` that draws fresh samples of x (its ``_sample(k, g) -> (k, d)``)
-    and whose encoder acts on x itself: a Gaussian initialisation, Z = X, B = V."""
+class BatchSource:
+    """What the sample-based trainer (:func:`train_on_samples`, docs/theory.md eq. (21)) reads its data from:
+    fresh draws of a distribution (:class:`SampledSource`, :class:`signae.gaussian_source.SpectralGaussianSource`)
+    or the rows of a data split (:class:`signae.real_source.SplitSource`). The loop calls, and every source
+    provides:
+
+    - ``d``, ``lambda_max``, ``device``: the dimension of x, the top eigenvalue of its covariance (the step
+      divides by it), the device of its tensors;
+    - ``init_encoder(n, seed) -> V (n, k)``: the initial encoder, in the coordinates the encoder sees;
+    - ``batch(N, g) -> (Z (N, k), X (N, d))``: what the encoder sees and what is reconstructed;
+    - ``to_x(V) -> B (n, d)``: the encoder in x's own coordinates (sign(B x) = sign(V z)), unit rows;
+    - ``risk(V)``: the number recorded on the curve;
+    - ``finish(V, g) -> (A (d, n), final loss, extra)``: the returned decoder and the final loss;
+    - ``validation_risk(V)`` (with ``select="validation"`` only): the loss early stopping compares.
+    """
+
+    d: int
+    lambda_max: float
+    device: torch.device
+
+    def init_encoder(self, n: int, seed: int) -> torch.Tensor:
+        raise NotImplementedError
+
+    def batch(self, k: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+    def to_x(self, V: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def risk(self, V: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def finish(self, V: torch.Tensor, g: torch.Generator) -> tuple[torch.Tensor, float, dict]:
+        raise NotImplementedError
+
+    def validation_risk(self, V: torch.Tensor) -> float:
+        raise ValueError(f"{type(self).__name__} has no validation split: early stopping needs one")
+
+
+class SampledSource(BatchSource):
+    """A batch source that draws fresh samples of x (its ``_draw(k, g) -> (k, d)``) and whose encoder acts on x
+    itself: a Gaussian initialisation, Z = X, B = V."""
+
+    dtype: torch.dtype
+
+    def _draw(self, k: int, g: torch.Generator) -> torch.Tensor:
+        raise NotImplementedError
 
     def init_encoder(self, n: int, seed: int) -> torch.Tensor:
         return gaussian_init(n, self.d, seed, self.device, self.dtype)  # (n, d)
 
     def batch(self, k: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        X = self._sample(k, g)
+        X = self._draw(k, g)
         return X, X
 
     def to_x(self, V: torch.Tensor) -> torch.Tensor:
         return V  # the encoder already acts on x
 
 
-class GaussianSource(SampledSource):
-    """Fresh samples x ~ N(0, I_d) as the batch source of :func:`fit_on_samples` (a general covariance:
-    :class:`SpectralGaussianSource`).
-
-    The encoder acts on x itself (Z = X), its rows are B; the recorded curve and the final loss are
-    the exact population risk (no sampling noise); the final decoder is the least-squares fit of
-    true-sign features on ``fit_samples`` fresh samples.
-    """
-
-    def __init__(self, d: int, device: torch.device, dtype: torch.dtype, fit_samples: int | None = None):
-        self.d, self.device, self.dtype = d, device, dtype
-        self.lambda_max = 1.0
-        self.fit_samples = fit_samples  # None: 200 n
-
-    def _sample(self, k: int, g: torch.Generator) -> torch.Tensor:  # (k, d) rows ~ N(0, I)
-        return torch.randn(k, self.d, generator=g, dtype=self.dtype, device=self.device)
-
-    def risk(self, V: torch.Tensor) -> torch.Tensor:
-        return pop.encoder_risk(V.detach().double())
-
-    def finish(self, V: torch.Tensor, g: torch.Generator, chunk: int = 16384) -> tuple[torch.Tensor, float, dict]:
-        """(A, exact risk of (A, V), extra): A is the least-squares decoder of true-sign features on
-        fit_samples fresh samples (docs/theory.md eq. (23))."""
-        A = fresh_decoder(self, V, g, chunk)
-        B64 = V.double()
-        return A, float(pop.risk(A, B64)), {"encoder_risk": float(pop.encoder_risk(B64))}
-
-
-class SpectralGaussianSource:
-    """Fresh samples x ~ N(0, Q diag(lambda) Q^T) with the encoder held in whitened coordinates, as the batch
-    source of :func:`fit_on_samples`: the parametrisation of :class:`signae.realdata.SplitSource`, on
-    Gaussian data whose optimum is known (water-filling); with a real variant's spectrum, samples of its
-    Gaussian twin (docs/theory.md eq. (32)).
-
-    eigenvalues (d,) descending; the encoder sees z, the whitened coordinates of the first ``kept``
-    directions (lambda > 0 there), and x = Q (sqrt(lambda) * z_full) is reconstructed; Q (d, d) or None
-    (the eigenbasis itself: a Gaussian initialisation is rotation invariant, so the basis does not change the
-    distribution of any result). The recorded curve and the final loss are exact risks; the final decoder is
-    the least-squares fit of true-sign features on ``fit_samples`` fresh samples (default 200 n).
-    """
-
-    def __init__(
-        self,
-        eigenvalues: np.ndarray,
-        device: torch.device,
-        dtype: torch.dtype = torch.float32,
-        kept: int | None = None,
-        Q: np.ndarray | None = None,
-        fit_samples: int | None = None,
-    ):
-        lam = np.asarray(eigenvalues, dtype=float)
-        if np.any(np.diff(lam) > 0) or lam.min() < 0:
-            raise ValueError("eigenvalues must be non-negative and in descending order")
-        self.d, self.k = lam.size, int(kept if kept is not None else np.sum(lam > 0))
-        if not 1 <= self.k <= self.d or lam[self.k - 1] <= 0:
-            raise ValueError(f"kept = {kept}: the encoder needs 1 <= kept <= d directions of positive variance")
-        self.device, self.dtype, self.fit_samples = device, dtype, fit_samples
-        self.eigenvalues = lam
-        self.lambda_max = float(lam[0])
-        self.sqrt_lam = torch.as_tensor(np.sqrt(lam), dtype=dtype, device=device)  # (d,)
-        self.lam64 = torch.as_tensor(lam, dtype=torch.float64, device=device)  # (d,)
-        self.Q = None if Q is None else torch.as_tensor(Q, dtype=dtype, device=device)  # (d, d)
-
-    def init_encoder(self, n: int, seed: int) -> torch.Tensor:
-        # Gaussian rows in x-space, B = G: V = B Sigma^{1/2} on the kept directions (as SplitSource)
-        B0 = gaussian_init(n, self.d, seed, self.device, self.dtype)  # (n, d), in the eigenbasis
-        return unit_rows(B0[:, : self.k] * self.sqrt_lam[: self.k])  # (n, k)
-
-    def _sample(self, k: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        Zf = torch.randn(k, self.d, generator=g, dtype=self.dtype, device=self.device)  # (k, d) white
-        X = Zf * self.sqrt_lam  # (k, d) in the eigenbasis
-        return Zf[:, : self.k], X if self.Q is None else X @ self.Q.T
-
-    def batch(self, k: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        return self._sample(k, g)
-
-    def to_x(self, V: torch.Tensor) -> torch.Tensor:
-        B = torch.zeros(V.shape[0], self.d, dtype=V.dtype, device=V.device)
-        B[:, : self.k] = V / self.sqrt_lam[: self.k].to(V.dtype)  # sign(B x) = sign(V z)
-        return unit_rows(B if self.Q is None else B @ self.Q.T.to(V.dtype))  # (n, d)
-
-    def risk(self, V: torch.Tensor) -> torch.Tensor:
-        return pop.spectral_encoder_risk(V.detach().double(), self.lam64)
-
-    def finish(self, V: torch.Tensor, g: torch.Generator, chunk: int = 16384) -> tuple[torch.Tensor, float, dict]:
-        """(A, exact risk of (A, B), extra): A is the least-squares decoder of true-sign features on
-        fit_samples fresh samples."""
-        A = fresh_decoder(self, V, g, chunk)  # (d, n)
-        B64 = self.to_x(V.double())
-        Q64 = None if self.Q is None else self.Q.double()
-        S64 = torch.diag(self.lam64) if Q64 is None else (Q64 * self.lam64) @ Q64.T  # (d, d)
-        return (
-            A,
-            float(pop.risk(A, B64, S64)),
-            {"encoder_risk": float(pop.spectral_encoder_risk(V.double(), self.lam64))},
-        )
-
-
-def fit_on_samples(
+def train_on_samples(
     source,
     n: int,
     steps: int,
@@ -435,12 +388,7 @@ def fit_on_samples(
     """The sample-based trainer (docs/theory.md eq. (21)), on any batch source (Gaussian samples or the rows
     of a data split).
 
-    The source (:class:`GaussianSource`, :class:`SpectralGaussianSource`,
-    :class:`signae.realdata.SplitSource`, :class:`signae.sparse_source.SparseSource`) provides
-    ``init_encoder(n, seed) -> V (n, k)``, ``batch(N, g) -> (Z (N, k), X (N, d))`` (what the encoder
-    sees, what is reconstructed), ``to_x(V) -> B (n, d)``, ``risk(V)`` (the recorded curve),
-    ``finish(V, g) -> (A (d, n), final loss, extra)`` and the attributes ``d`` and ``lambda_max``; with
-    ``select="validation"`` also ``validation_risk(V)``.
+    The source is a :class:`BatchSource` (Gaussian draws, sparse draws, the rows of a data split).
 
     Per step (docs/theory.md eq. (21)): features tanh(s Vbar z) (or sign with tanh's gradient,
     estimator="ste"), decoder = the batch least-squares fit (:func:`surrogate_loss`); V steps by
@@ -505,50 +453,12 @@ def fit_on_samples(
     )
 
 
-def sample_gd(
-    d: int,
-    n: int,
-    steps: int,
-    batch: int = 8192,
-    lr: float = 1.0,
-    sharpness: tuple[float, float] = (1.0, 3.0),
-    fit_samples: int | None = None,
-    seed: int = 0,
-    Sigma: np.ndarray | None = None,
-    device: str | torch.device = "cpu",
-    dtype: torch.dtype = torch.float32,
-    record_every: int = 5,
-    ridge: float = 1e-3,
-    estimator: str = "tanh",
-    momentum: float = 0.0,
-) -> TrainResult:
-    """Sample-based training on fresh Gaussian samples x ~ N(0, Sigma) (docs/theory.md eq. (21); with
-    momentum > 0, the heavy-ball average of eq. (44)):
-    :func:`fit_on_samples` on a :class:`GaussianSource` (Sigma None: the identity) or, for a general Sigma,
-    on a :class:`SpectralGaussianSource` in Sigma's eigenbasis (encoder in whitened coordinates, as on real
-    data). The recorded curve is the exact risk R(A*(B), B) of the
-    current encoder; the returned decoder is fitted on fit_samples (default 200 n) fresh samples with the
-    true sign.
-    """
-    device = torch.device(device)
-    if Sigma is None:
-        source = GaussianSource(d, device, dtype, fit_samples)
-    else:
-        evals, evecs = np.linalg.eigh(np.asarray(Sigma, dtype=float))
-        order = np.argsort(evals)[::-1]
-        source = SpectralGaussianSource(
-            np.clip(evals[order], 0, None), device, dtype, Q=evecs[:, order], fit_samples=fit_samples
-        )
-    return fit_on_samples(
-        source,
-        n,
-        steps,
-        batch=batch,
-        lr=lr,
-        sharpness=sharpness,
-        seed=seed,
-        record_every=record_every,
-        ridge=ridge,
-        estimator=estimator,
-        momentum=momentum,
-    )
+def options(trainer, settings: dict) -> dict:
+    """The keyword arguments of ``trainer`` that a config section of trainer settings sets: every key of
+    ``settings`` that names one of its parameters (config keys are the trainers' argument names; lists, such as
+    the sharpness schedule, become tuples). The trainer's own defaults apply to the rest: the one mapping from
+    settings to arguments (docs/theory.md eq. (21), eq. (44))."""
+    import inspect
+
+    names = inspect.signature(trainer).parameters
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items() if k in names}

@@ -8,17 +8,18 @@ localrules:
 
 rule claims:
     input:
-        tables=[f"figures/{fig.stem}.csv" for fig in FIGURES],
+        tables=FIGURE_TABLES,
         code=claims_code(),
     output:
-        report("results/claims.csv", caption="../report/claims.rst", category="Claims"),
+        report(paths.CLAIMS, caption="../report/claims.rst", category="Claims"),
     log:
-        "logs/claims.log",
+        paths.log("claims"),
     benchmark:
-        "results/benchmarks/claims.tsv"
+        paths.benchmark("claims")
     conda:
         "../../environment.yml"
     params:
-        tolerances={fig.number: [registry.tolerances(config, key) for _, key in fig.claims] for fig in FIGURES},
+        # [(figure number, [(claims function, its tolerances), ...]), ...] in the order of the tables
+        checks=[(fig.number, [(fn, registry.config_section(config, key)) for fn, key in fig.claims]) for fig in FIGURES],
     script:
         "../scripts/claims.py"

@@ -1,33 +1,42 @@
-# Shared by every rule: the figure registry, the run record, the resource model and the code each
-# rule depends on, all from the package (src/signae/); this file only adapts them to wildcards.
+# Shared by every rule: the file patterns (signae.paths), the figure registry and the settings of every run
+# (signae.registry), the resource model (signae.resources) and the code each rule depends on
+# (signae.codedeps), all from the package (src/signae/); this file only adapts them to wildcards.
 
 import os
 import shutil
 import sys
 
-from signae import figures as registry
+from signae import paths
 from signae import provenance
-from signae import runs
+from signae import registry
 from signae import resources as res
 from signae.codedeps import code_inputs, module_inputs
-from signae.datasets import source_files
-from signae.config import check_consistency, deep_decoder_settings
-from signae.runs import GAUSSIAN_SOURCES, REAL_SOURCES, TRAINERS, VARIANTS, hidden_units
+from signae.config import check_consistency
+from signae.datasets import DATASETS, source_files
+from signae.runs import RunSpec
+from signae.spectra import SPECTRA
+from signae.theory import hidden_units
+
+check_consistency(config)  # keys that must agree with each other (signae.config), before any job
 
 FIGURES = registry.configured(config)
-FIGURE_FILES = [f"figures/{fig.stem}.{ext}" for fig in FIGURES for ext in ("pdf", "png", "csv")]
+FIGURE_FILES = [
+    f"{paths.fill(paths.FIGURE, figure=fig.stem)}.{ext}" for fig in FIGURES for ext in ("pdf", "png", "csv")
+]
+FIGURE_TABLES = [f"{paths.fill(paths.FIGURE, figure=fig.stem)}.csv" for fig in FIGURES]
+RUNS = registry.all_runs(config)
+# signae.paths' wildcards, narrowed to the names this config and the registries know
+WILDCARDS = {
+    **paths.WILDCARDS,
+    "source": "|".join(SPECTRA),
+    "trainer": "|".join(config["trainers"]),
+    "dataset": "|".join(DATASETS),
+    "figure": "|".join(registry.FIGURES),
+}
 
 
 wildcard_constraints:
-    source="|".join(GAUSSIAN_SOURCES),
-    trainer="|".join(TRAINERS),
-    d=r"\d+",
-    dataset="|".join(REAL_SOURCES),
-    variant="|".join(VARIANTS),
-    r=r"[0-9]+(\.[0-9]+)?",
-    seed=r"\d+",
-    p=r"[0-9]+(\.[0-9]+)?",
-    figure="|".join(registry.FIGURES),
+    **WILDCARDS,
 
 
 def code(script):
@@ -47,13 +56,8 @@ def figure_code(wildcards, stage, script):
 
 
 def claims_code():
-    return sorted(
-        set(code("claims.py"))
-        | set(module_inputs([fn for fig in FIGURES for fn in registry.code_modules(fig, "claims")], workflow.basedir))
-    )
-
-
-check_consistency(config)  # keys that must agree with each other (signae.config), before any job
+    functions = [fn for fig in FIGURES for fn in registry.code_modules(fig, "claims")]
+    return sorted(set(code("claims.py")) | set(module_inputs(functions, workflow.basedir)))
 
 
 def check_device():
@@ -78,15 +82,16 @@ def check_device():
 # removes a failed local job's outputs and redoes an interrupted one (rerun-incomplete); docs/faults.md.
 
 if workflow.is_main_process:
+    from signae import job
+
     # every job this run starts can tell whether this run is still there when it ends (an orphaned job
-    # discards its outputs; signae.provenance.check_workflow_alive, docs/faults.md)
-    os.environ[provenance.WORKFLOW_VARIABLE] = provenance.workflow_token()
-    os.environ[provenance.WORKDIR_VARIABLE] = os.getcwd()  # where .previous/ is (jobs run in shadow directories)
+    # discards its outputs; signae.job.check_workflow_alive, docs/faults.md)
+    os.environ[job.WORKFLOW_VARIABLE] = job.workflow_token()
+    os.environ[job.WORKDIR_VARIABLE] = os.getcwd()  # where .previous/ is (jobs run in shadow directories)
     # the resolved sizes, once, where the user looks
-    _runs = registry.all_runs(config)
     print(
-        f"signae: {len(FIGURES)} figures ({', '.join(f.stem for f in FIGURES)}); {len(_runs)} training runs, Gaussian d in "
-        f"{sorted({s.d for s in _runs if s.d})}, real data {config['realdata']['datasets'] or 'none'}; device "
+        f"signae: {len(FIGURES)} figures ({', '.join(f.stem for f in FIGURES)}); {len(RUNS)} training runs, Gaussian d in "
+        f"{sorted({s.d for s in RUNS if s.d})}, real data {config['realdata']['datasets'] or 'none'}; device "
         f"{config['device']}, {config['threads']} thread(s) per job",
         file=sys.stderr,
     )
@@ -100,9 +105,24 @@ def npzs(specs):
     return [spec.npz for spec in specs]
 
 
-def trainer_settings(wildcards):
-    """Hyper-parameters of one run: config['trainers'], with figure 4's overrides on Sigma != I."""
-    return runs.trainer_settings(config, wildcards.source, wildcards.trainer)
+def run_spec(wildcards):
+    """The run a training job's wildcards name (signae.runs.RunSpec)."""
+    if "dataset" in wildcards.keys():
+        return RunSpec(wildcards.dataset, "sample", float(wildcards.r), int(wildcards.seed), variant=wildcards.variant)
+    if "p" in wildcards.keys():
+        return RunSpec(
+            "sparse", "sample", float(wildcards.r), int(wildcards.seed), d=int(wildcards.d), sparsity=float(wildcards.p)
+        )
+    return RunSpec(wildcards.source, wildcards.trainer, float(wildcards.r), int(wildcards.seed), d=int(wildcards.d))
+
+
+def settings(wildcards):
+    """A run's hyper-parameters: its config sections merged (signae.registry.settings)."""
+    return registry.settings(config, run_spec(wildcards))
+
+
+def step_keys(wildcards):
+    return registry.step_keys(config, run_spec(wildcards))
 
 
 def spectrum_args(wildcards):
@@ -114,6 +134,26 @@ def pair_runs(wildcards):
     return registry.real_runs(config, [(wildcards.dataset, wildcards.variant)])
 
 
+def source_sha256(dataset):
+    """The SHA-256 of the user's files a data set is read from (signae.provenance.content_sha256, cached by
+    size, times and inode), in the order of the data set's files: their content, not where they are."""
+    files = source_files(dataset, config["datasets"][dataset])
+    return list(provenance.content_sha256(files, ".snakemake/signae_sha256_cache.json").values())
+
+
+def download_root(dataset):
+    """datasets.download_root where the data set is downloaded (neither root nor npz given); None otherwise, so
+    that moving the project folder changes no parameter of a job that downloads nothing."""
+    spec = config["datasets"][dataset]
+    return None if spec.get("root") or spec.get("npz") else config["datasets"]["download_root"]
+
+
+def variant_input(wildcards, variant=None):
+    """A preprocessed variant (.npz arrays, .json record) a job reads: the wildcards' own, or ``variant``."""
+    npz, json = registry.variant_files(wildcards.dataset, variant or wildcards.variant)
+    return {"npz": npz, "json": json}
+
+
 # --- resources (signae.resources) -------------------------------------------------------------------
 # Training jobs ask for a GPU when the config asks for CUDA (or for "auto" on a machine with nvidia-smi);
 # the workstation profile caps the gpu resource at 1 so two such jobs never share a card by accident.
@@ -123,9 +163,9 @@ RATE_FLOPS = res.rate_flops(USES_GPU, config["threads"])
 
 def _train_size(wildcards):
     """(d, n, batch, steps) of a training job, from its wildcards and the config."""
-    settings = trainer_settings(wildcards)
+    s = settings(wildcards)
     d = int(wildcards.d)
-    return d, hidden_units(float(wildcards.r), d), settings.get("batch", 0), settings["steps"]
+    return d, hidden_units(float(wildcards.r), d), s.get("batch", 0), s["steps"]
 
 
 def train_mem_mb(wildcards, attempt):
@@ -154,19 +194,19 @@ def deep_runtime(wildcards, attempt):
 
 
 def _real_size(wildcards):
-    rd = config["realdata"]
-    pixels = res.real_pixels(wildcards.dataset, rd["cifar10_grayscale"])
-    return rd, pixels, max(rd["r"]) * pixels
+    rd, data = config["realdata"], DATASETS[wildcards.dataset]
+    pixels = res.real_pixels(data.shape, rd["cifar10_grayscale"])
+    return rd, data, pixels, max(rd["r"]) * pixels
 
 
 def real_mem_mb(wildcards, attempt):
-    rd, pixels, n = _real_size(wildcards)
-    rows = res.real_rows(wildcards.dataset, rd["train_samples"], rd["test_samples"])
+    rd, data, pixels, n = _real_size(wildcards)
+    rows = res.real_rows(data.train_images, data.test_images, rd["train_samples"], rd["test_samples"])
     return res.real_mem_mb(pixels, rows, n, rd["trainer"]["batch"], attempt)
 
 
 def real_runtime(wildcards, attempt):
-    rd, pixels, n = _real_size(wildcards)
+    rd, _, pixels, n = _real_size(wildcards)
     t = rd["trainer"]
     steps = t["steps"] + t["gaussian_init_steps"]  # refinement, then the Gaussian-initialised run beside it
     return res.real_runtime_min(pixels, n, steps, t["batch"], RATE_FLOPS, attempt)
@@ -181,12 +221,12 @@ def print_summary(started):
     import pandas as pd
     from signae.reporting import summary
 
-    path = Path("results/claims.csv")
+    path = Path(paths.CLAIMS)
     if not path.exists():
         return
     if path.stat().st_mtime < started:
         when = datetime.datetime.fromtimestamp(path.stat().st_mtime).isoformat(timespec="seconds")
-        print(f"signae: this run did not rebuild results/claims.csv (built {when}); its claims are not summarised")
+        print(f"signae: this run did not rebuild {paths.CLAIMS} (built {when}); its claims are not summarised")
         return
     claims = pd.read_csv(path)
     print(

@@ -1,6 +1,6 @@
 # Stage 1: data. MNIST and CIFAR-10 fetched or read from a copy on disk and verified, then one
 # preprocessed variant (unwhitened / whitened) per data set, fitted on the training split only
-# (signae.datasets, signae.realdata; docs/theory.md, real data). Gaussian data is drawn by the
+# (signae.datasets, signae.images; docs/theory.md eq. (29)). Gaussian and sparse data are drawn by the
 # training jobs themselves from their seed.
 
 
@@ -11,24 +11,22 @@ localrules:
 rule dataset:
     input:
         code=code("dataset.py"),
-        source=lambda w: source_files(w.dataset, config["datasets"][w.dataset]),
     output:
-        npz="results/data/{dataset}/images.npz",
-        json="results/data/{dataset}/images.json",
+        npz=f"{paths.IMAGES}.npz",
+        json=f"{paths.IMAGES}.json",
     log:
-        "logs/data/{dataset}.log",
+        paths.log("dataset", paths.IMAGES),
     benchmark:
-        "results/benchmarks/data/{dataset}.tsv"
+        paths.benchmark("dataset", paths.IMAGES)
     conda:
         "../../environment.yml"
     params:
-        spec=lambda w: config["datasets"][w.dataset],
-        # the bytes of the user's files: one replaced with its old timestamp kept is read again (not a
-        # function of `input`: Snakemake leaves such params out of its rerun check)
-        sha256=lambda w: provenance.content_sha256(
-            source_files(w.dataset, config["datasets"][w.dataset]), ".snakemake/signae_sha256_cache.json"
-        ),
-        download_root=os.path.abspath(config["datasets"]["download_root"]),
+        # the bytes of the user's files, not their paths: a file changed in place (even with its old timestamp
+        # kept) is read again, a copy moved elsewhere is not (docs/faults.md)
+        sha256=lambda w: source_sha256(w.dataset),
+        # where they are: functions of `input`, which Snakemake leaves out of its rerun check
+        spec=lambda w, input: config["datasets"][w.dataset],
+        download_root=lambda w, input: download_root(w.dataset),
     script:
         "../scripts/dataset.py"
 
@@ -36,15 +34,15 @@ rule dataset:
 rule preprocess:
     input:
         code=code("preprocess.py"),
-        npz="results/data/{dataset}/images.npz",
-        json="results/data/{dataset}/images.json",
+        npz=f"{paths.IMAGES}.npz",
+        json=f"{paths.IMAGES}.json",
     output:
-        npz="results/data/{dataset}/{variant}.npz",
-        json="results/data/{dataset}/{variant}.json",
+        npz=f"{paths.VARIANT}.npz",
+        json=f"{paths.VARIANT}.json",
     log:
-        "logs/data/{dataset}_{variant}.log",
+        paths.log("preprocess", paths.VARIANT),
     benchmark:
-        "results/benchmarks/data/{dataset}_{variant}.tsv"
+        paths.benchmark("preprocess", paths.VARIANT)
     shadow:
         "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:

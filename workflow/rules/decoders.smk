@@ -6,14 +6,14 @@
 rule deep_decoder:
     input:
         code=code("deep_decoder.py"),
-        npz="results/runs/sparse/sample/p{p}_d{d}_r{r}_seed{seed}.npz",
-        json="results/runs/sparse/sample/p{p}_d{d}_r{r}_seed{seed}.json",
+        npz=f"{paths.SPARSE_RUN}.npz",
+        json=f"{paths.SPARSE_RUN}.json",
     output:
-        "results/decoders/deep/p{p}_d{d}_r{r}_seed{seed}.json",
+        paths.DEEP_DECODER,
     log:
-        "logs/decoders/deep/p{p}_d{d}_r{r}_seed{seed}.log",
+        paths.log("deep_decoder", paths.DEEP_DECODER),
     benchmark:
-        "results/benchmarks/decoders/deep/p{p}_d{d}_r{r}_seed{seed}.tsv"
+        paths.benchmark("deep_decoder", paths.DEEP_DECODER)
     shadow:
         "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
@@ -24,7 +24,7 @@ rule deep_decoder:
         runtime=deep_runtime,
         gpu=1 if USES_GPU else 0,
     params:
-        settings=deep_decoder_settings(config),
+        settings=registry.deep_decoder_settings(config),
         device=config["device"],
         deterministic=config["deterministic"],
     script:
@@ -33,17 +33,16 @@ rule deep_decoder:
 
 rule real_denoiser:
     input:
+        unpack(lambda w: variant_input(w, "unwhitened")),
         code=code("real_denoiser.py"),
-        npz="results/data/{dataset}/unwhitened.npz",
-        json="results/data/{dataset}/unwhitened.json",
         runs=lambda w: jsons(registry.real_runs(config, [(w.dataset, "unwhitened")])),
         weights=lambda w: npzs(registry.real_runs(config, [(w.dataset, "unwhitened")])),
     output:
-        "results/decoders/real/{dataset}.json",
+        paths.REAL_DENOISER,
     log:
-        "logs/decoders/real/{dataset}.log",
+        paths.log("real_denoiser", paths.REAL_DENOISER),
     benchmark:
-        "results/benchmarks/decoders/real/{dataset}.tsv"
+        paths.benchmark("real_denoiser", paths.REAL_DENOISER)
     shadow:
         "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:

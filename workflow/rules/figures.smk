@@ -1,5 +1,5 @@
 # Stage 4: figure tables (tidy CSV, one row per plotted point) and the figures drawn from them, for
-# every figure of the registry (signae.figures). Table rules read run files; plot rules read only
+# every figure of the registry (signae.registry). Table rules read run files; plot rules read only
 # their table, so a style change redraws the figures and nothing else.
 
 
@@ -13,15 +13,16 @@ rule figure_table:
         unpack(lambda w: registry.flat_inputs(figure(w), config)),
         code=lambda w: figure_code(w, "table", "figure_table.py"),
     output:
-        "figures/{figure}.csv",
+        f"{paths.FIGURE}.csv",
     log:
-        "logs/figures/{figure}_table.log",
+        paths.log("figure_table", paths.FIGURE),
     benchmark:
-        "results/benchmarks/figures/{figure}_table.tsv"
+        paths.benchmark("figure_table", paths.FIGURE)
     conda:
         "../../environment.yml"
     params:
         builder=lambda w: figure(w).table,
+        inputs=lambda w: figure(w).inputs(config),
         settings=lambda w: figure(w).params(config),
     script:
         "../scripts/figure_table.py"
@@ -29,15 +30,15 @@ rule figure_table:
 
 rule figure_plot:
     input:
-        table="figures/{figure}.csv",
+        table=f"{paths.FIGURE}.csv",
         code=lambda w: figure_code(w, "plot", "plot_figure.py"),
     output:
-        pdf=report("figures/{figure}.pdf", caption="../report/figure.rst", category="Figures"),
-        png=report("figures/{figure}.png", caption="../report/figure.rst", category="Figures"),
+        pdf=report(f"{paths.FIGURE}.pdf", caption="../report/figure.rst", category="Figures"),
+        png=report(f"{paths.FIGURE}.png", caption="../report/figure.rst", category="Figures"),
     log:
-        "logs/figures/{figure}_plot.log",
+        paths.log("figure_plot", paths.FIGURE),
     benchmark:
-        "results/benchmarks/figures/{figure}_plot.tsv"
+        paths.benchmark("figure_plot", paths.FIGURE)
     conda:
         "../../environment.yml"
     params:

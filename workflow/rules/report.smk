@@ -12,43 +12,47 @@ localrules:
 rule report_tables:
     input:
         code=code("report_tables.py"),
-        claims="results/claims.csv",
-        runs=jsons(registry.all_runs(config)),
+        claims=paths.CLAIMS,
+        runs=jsons(RUNS),
     output:
-        claims=report("results/report/claims.html", caption="../report/claims.rst", category="Claims"),
-        runtimes=report("results/report/runtimes.csv", caption="../report/runtimes.rst", category="Run times"),
-        environment=report("results/report/environment.html", caption="../report/environment.rst", category="Software"),
+        claims=report(paths.fill(paths.REPORT, name="claims.html"), caption="../report/claims.rst", category="Claims"),
+        runtimes=report(
+            paths.fill(paths.REPORT, name="runtimes.csv"), caption="../report/runtimes.rst", category="Run times"
+        ),
+        environment=report(
+            paths.fill(paths.REPORT, name="environment.html"), caption="../report/environment.rst", category="Software"
+        ),
     log:
-        "logs/report_tables.log",
+        paths.log("report_tables"),
     benchmark:
-        "results/benchmarks/report_tables.tsv"
+        paths.benchmark("report_tables")
     conda:
         "../../environment.yml"
     params:
-        benchmarks="results/benchmarks",
+        benchmarks=paths.BENCHMARKS,
     script:
         "../scripts/report_tables.py"
 
 
 rule manifest:
     input:
-        tables=[f"figures/{fig.stem}.csv" for fig in FIGURES],  # what the figures are drawn from
-        runs=jsons(registry.all_runs(config)),
-        weights=npzs(registry.all_runs(config)),
-        theory=registry.UNTRAINED,
+        tables=FIGURE_TABLES,  # what the figures are drawn from
+        runs=jsons(RUNS),
+        weights=npzs(RUNS),
+        theory=paths.UNTRAINED,
         real=[
-            registry.real_file(ds, v, name)
+            paths.fill(pattern, dataset=ds, variant=v)
             for ds, v in registry.real_pairs(config)
-            for name in ("designed.csv", "gaussian_twin.csv", "norms.json")
+            for pattern in (paths.DESIGNED, paths.TWIN, paths.NORMS)
         ],
         decoders=registry.decoder_files(config),  # figures 7 and 8's decoders fitted on trained encoders
-        claims="results/claims.csv",
+        claims=paths.CLAIMS,
     output:
-        "results/MANIFEST.sha256",
+        paths.MANIFEST,
     log:
-        "logs/manifest.log",
+        paths.log("manifest"),
     benchmark:
-        "results/benchmarks/report_manifest.tsv"
+        paths.benchmark("manifest")
     conda:
         "../../environment.yml"
     script:

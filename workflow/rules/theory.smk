@@ -1,17 +1,18 @@
 # Stage 3: theory checks that need simulation or data rather than a closed form: untrained Gaussian
 # encoders (figure 1), the training-free designed encoder and the Gaussian twin of each real variant
-# (figure 5; docs/theory.md, real data), and the sample-based trainer on Gaussian samples of that twin.
+# (figure 5; docs/theory.md, real data), the images' trainer on Gaussian draws of that twin, and what the
+# trained encoders exploit in the images (figure 9).
 
 
 rule untrained_baseline:
     input:
         code=code("untrained_baseline.py"),
     output:
-        registry.UNTRAINED,
+        paths.UNTRAINED,
     log:
-        "logs/untrained_baseline.log",
+        paths.log("untrained_baseline"),
     benchmark:
-        "results/benchmarks/untrained_baseline.tsv"
+        paths.benchmark("untrained_baseline")
     shadow:
         "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
@@ -27,15 +28,14 @@ rule untrained_baseline:
 
 rule designed_real:
     input:
+        unpack(variant_input),
         code=code("designed_real.py"),
-        npz="results/data/{dataset}/{variant}.npz",
-        json="results/data/{dataset}/{variant}.json",
     output:
-        "results/real/{dataset}/{variant}/designed.csv",
+        paths.DESIGNED,
     log:
-        "logs/real/{dataset}/{variant}/designed.log",
+        paths.log("designed_real", paths.DESIGNED),
     benchmark:
-        "results/benchmarks/real/{dataset}/{variant}/designed.tsv"
+        paths.benchmark("designed_real", paths.DESIGNED)
     shadow:
         "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
@@ -54,18 +54,17 @@ rule designed_real:
 
 rule gaussian_twin:
     input:
+        unpack(variant_input),
         code=code("gaussian_twin.py"),
-        npz="results/data/{dataset}/{variant}.npz",
-        json="results/data/{dataset}/{variant}.json",
         runs=lambda w: jsons(pair_runs(w)),
         weights=lambda w: npzs(pair_runs(w)),
     output:
-        csv="results/real/{dataset}/{variant}/gaussian_twin.csv",
-        json="results/real/{dataset}/{variant}/norms.json",
+        csv=paths.TWIN,
+        json=paths.NORMS,
     log:
-        "logs/real/{dataset}/{variant}/gaussian_twin.log",
+        paths.log("gaussian_twin", paths.TWIN),
     benchmark:
-        "results/benchmarks/real/{dataset}/{variant}/gaussian_twin.tsv"
+        paths.benchmark("gaussian_twin", paths.TWIN)
     shadow:
         "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
@@ -84,17 +83,16 @@ rule gaussian_twin:
         "../scripts/gaussian_twin.py"
 
 
-rule twin_samples:
+rule twin_trainer:
     input:
-        code=code("twin_samples.py"),
-        npz="results/data/{dataset}/unwhitened.npz",
-        json="results/data/{dataset}/unwhitened.json",
+        unpack(lambda w: variant_input(w, "unwhitened")),
+        code=code("twin_trainer.py"),
     output:
-        registry.twin_samples_file("{dataset}"),
+        paths.TWIN_TRAINER,
     log:
-        "logs/real/{dataset}/unwhitened/twin_samples.log",
+        paths.log("twin_trainer", paths.TWIN_TRAINER),
     benchmark:
-        "results/benchmarks/real/{dataset}/unwhitened/twin_samples.tsv"
+        paths.benchmark("twin_trainer", paths.TWIN_TRAINER)
     shadow:
         "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
@@ -110,22 +108,21 @@ rule twin_samples:
         seed=config["seed"],
         device=config["device"],
     script:
-        "../scripts/twin_samples.py"
+        "../scripts/twin_trainer.py"
 
 
 rule structure:
     input:
+        unpack(lambda w: variant_input(w, "unwhitened")),
         code=code("structure.py"),
-        npz="results/data/{dataset}/unwhitened.npz",
-        json="results/data/{dataset}/unwhitened.json",
         runs=lambda w: jsons(registry.structure_runs(config, w.dataset)),
         weights=lambda w: npzs(registry.structure_runs(config, w.dataset)),
     output:
-        registry.structure_file("{dataset}"),
+        paths.STRUCTURE,
     log:
-        "logs/real/{dataset}/unwhitened/structure.log",
+        paths.log("structure", paths.STRUCTURE),
     benchmark:
-        "results/benchmarks/real/{dataset}/unwhitened/structure.tsv"
+        paths.benchmark("structure", paths.STRUCTURE)
     shadow:
         "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:

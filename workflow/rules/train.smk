@@ -1,17 +1,18 @@
 # Stage 2: training runs. One job per run (signae.runs.RunSpec); each writes its weights and curve
-# (.npz) and its metadata (.json: settings, seed, versions, device, wall time, the .npz's SHA-256).
+# (.npz) and its metadata (.json: settings, seed, versions, device, wall time, the .npz's SHA-256). The
+# settings of a run are its config sections merged (signae.registry.settings).
 
 
 rule train:
     input:
         code=code("train.py"),
     output:
-        npz="results/runs/{source}/{trainer}/d{d}_r{r}_seed{seed}.npz",
-        json="results/runs/{source}/{trainer}/d{d}_r{r}_seed{seed}.json",
+        npz=f"{paths.RUN}.npz",
+        json=f"{paths.RUN}.json",
     log:
-        "logs/train/{source}/{trainer}/d{d}_r{r}_seed{seed}.log",
+        paths.log("train", paths.RUN),
     benchmark:
-        "results/benchmarks/train/{source}/{trainer}/d{d}_r{r}_seed{seed}.tsv"
+        paths.benchmark("train", paths.RUN)
     shadow:
         "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
@@ -22,7 +23,8 @@ rule train:
         runtime=train_runtime,
         gpu=1 if USES_GPU else 0,
     params:
-        settings=trainer_settings,
+        settings=settings,
+        step_keys=step_keys,
         spectrum=spectrum_args,
         covariance_seed=config["seed"],
         device=config["device"],
@@ -33,16 +35,15 @@ rule train:
 
 rule train_real:
     input:
+        unpack(variant_input),
         code=code("train_real.py"),
-        npz="results/data/{dataset}/{variant}.npz",
-        json="results/data/{dataset}/{variant}.json",
     output:
-        npz="results/real/{dataset}/{variant}/r{r}_seed{seed}.npz",
-        json="results/real/{dataset}/{variant}/r{r}_seed{seed}.json",
+        npz=f"{paths.REAL_RUN}.npz",
+        json=f"{paths.REAL_RUN}.json",
     log:
-        "logs/real/{dataset}/{variant}/r{r}_seed{seed}.log",
+        paths.log("train_real", paths.REAL_RUN),
     benchmark:
-        "results/benchmarks/real/{dataset}/{variant}/r{r}_seed{seed}.tsv"
+        paths.benchmark("train_real", paths.REAL_RUN)
     shadow:
         "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
@@ -53,7 +54,7 @@ rule train_real:
         runtime=real_runtime,
         gpu=1 if USES_GPU else 0,
     params:
-        settings=config["realdata"]["trainer"],
+        settings=settings,
         device=config["device"],
         deterministic=config["deterministic"],
     script:
@@ -64,12 +65,12 @@ rule train_sparse:
     input:
         code=code("train_sparse.py"),
     output:
-        npz="results/runs/sparse/sample/p{p}_d{d}_r{r}_seed{seed}.npz",
-        json="results/runs/sparse/sample/p{p}_d{d}_r{r}_seed{seed}.json",
+        npz=f"{paths.SPARSE_RUN}.npz",
+        json=f"{paths.SPARSE_RUN}.json",
     log:
-        "logs/train/sparse/p{p}_d{d}_r{r}_seed{seed}.log",
+        paths.log("train_sparse", paths.SPARSE_RUN),
     benchmark:
-        "results/benchmarks/train/sparse/p{p}_d{d}_r{r}_seed{seed}.tsv"
+        paths.benchmark("train_sparse", paths.SPARSE_RUN)
     shadow:
         "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
     conda:
@@ -80,7 +81,7 @@ rule train_sparse:
         runtime=sparse_runtime,
         gpu=1 if USES_GPU else 0,
     params:
-        settings=config["sparse"]["trainer"],
+        settings=settings,
         device=config["device"],
         deterministic=config["deterministic"],
     script:

@@ -1,26 +1,21 @@
-"""Rule claims: results/claims.csv from every figure table, with the claims functions and tolerances the
-figure registry names (signae.figures, signae.claims). Runs on its own too:
-python workflow/scripts/claims.py [config.yaml ...]."""
-
-import sys
+"""Rule claims: results/claims.csv from every figure table, with the claims functions and tolerances the figure
+registry names (signae.registry, signae.claims)."""
 
 import pandas as pd
 
-from signae import claims, figures, provenance
+from signae import claims, job, registry
 
 
-def main(config: dict, output: str) -> None:
-    tables = {}
-    for fig in figures.configured(config):
-        path = f"figures/{fig.stem}.csv"
-        table = pd.read_csv(path)
-        figures.check_finite(table, path)
-        tables[fig.number] = table
-    table = claims.claims_table(tables, figures.claim_checks(config))
-    claims.check_claims(table, {fig.number: fig.stem for fig in figures.configured(config)})
-    table.to_csv(output, index=False)
-    held = int(table.holds.sum())
-    print(f"{held} of {len(table)} claims hold")
+def main(sm) -> None:
+    tables, checks = {}, {}
+    for path, (number, functions) in zip(sm.input.tables, sm.params.checks, strict=True):
+        tables[number] = pd.read_csv(path)
+        registry.check_finite(tables[number], path)
+        checks[number] = [(registry.resolve(fn), tol) for fn, tol in functions]
+    table = claims.claims_table(tables, checks)
+    claims.check_claims(table, dict(zip(tables, sm.input.tables, strict=True)))
+    table.to_csv(sm.output[0], index=False)
+    print(f"{int(table.holds.sum())} of {len(table)} claims hold")
     for row in table[~table.holds].itertuples():
         print(
             f"FAILED: {row.claim}: predicted {row.predicted:.6g}, reproduced {row.reproduced:.6g},"
@@ -29,13 +24,4 @@ def main(config: dict, output: str) -> None:
 
 
 if __name__ == "__main__":
-    if "snakemake" in globals():
-        sm = snakemake
-        with provenance.job_log(sm.log[0], sm.output):
-            main(sm.config, sm.output[0])
-    else:
-        from signae.config import load_config
-
-        out = "results/claims.csv"
-        with provenance.standalone([out]):
-            main(load_config(sys.argv[1:]), out)
+    job.run(main, "claims", globals())

@@ -1,15 +1,12 @@
-"""Rule manifest: results/MANIFEST.sha256, the SHA-256 of every file a figure is built from
-(signae.reporting)."""
+"""Rule manifest: results/MANIFEST.sha256, the SHA-256 of every file a figure is built from (signae.reporting)."""
 
-from signae import provenance, reporting
+from signae import job, reporting
 
 
-def main(paths, output: str) -> None:
-    with open(output, "w") as fh:
-        fh.write(reporting.manifest(paths))
+def main(sm) -> None:
+    with open(sm.output[0], "w") as fh:
+        fh.write(reporting.manifest(list(sm.input)))
 
 
 if __name__ == "__main__":
-    sm = snakemake
-    with provenance.job_log(sm.log[0], sm.output):
-        main([p for p in sm.input if not p.startswith("src/")], sm.output[0])
+    job.run(main, "manifest", globals())

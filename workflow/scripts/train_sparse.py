@@ -1,18 +1,13 @@
-"""Rule train_sparse: one run on the Bernoulli-Gaussian source -> weights (.npz) and metadata (.json) with
-the linear and denoised losses (signae.sparse_source.run_sparse, signae.sparse). Runs on its own too:
-python workflow/scripts/train_sparse.py results/runs/sparse/sample/p0.1_d256_r0.5_seed0 [config.yaml ...]."""
+"""Rule train_sparse: one run on the Bernoulli-Gaussian source -> weights (.npz) and metadata (.json) with the
+linear and denoised losses (signae.sparse_source)."""
 
-import sys
-
-from signae import provenance, runs, sparse_source
-from signae.device import set_threads
+from signae import job, runs, sparse_source
 
 
-def main(spec: runs.RunSpec, settings: dict, device: str, threads: int, deterministic: bool) -> None:
-    set_threads(threads, deterministic)
-    result, meta = sparse_source.run_sparse(spec, settings, device)
-    meta["rule"] = "train_sparse"
-    runs.save(result, meta, spec.npz, spec.json)
+def main(sm) -> None:
+    spec = runs.RunSpec.from_path(sm.output.json)
+    result, meta = sparse_source.run(spec, sm.params.settings, sm.params.device)
+    runs.save(result, {**meta, "rule": sm.rule}, sm.output.npz, sm.output.json)
     print(
         f"sparse p={spec.sparsity:g}, d={spec.d}, r={spec.r:g}, seed={spec.seed}: linear {meta['final_loss']:.6f} "
         f"(R* {meta['predicted_loss']:.6f}), eta {meta['loss_eta']:.6f} (predicted {meta['predicted_denoised']:.6f}), "
@@ -21,15 +16,4 @@ def main(spec: runs.RunSpec, settings: dict, device: str, threads: int, determin
 
 
 if __name__ == "__main__":
-    if "snakemake" in globals():
-        sm = snakemake
-        with provenance.job_log(sm.log[0], sm.output):
-            p = sm.params
-            main(runs.RunSpec.from_stem(sm.output.json), p.settings, p.device, sm.threads, p.deterministic)
-    else:
-        from signae.config import load_config
-
-        config = load_config(sys.argv[2:])
-        spec = runs.RunSpec.from_stem(sys.argv[1])
-        with provenance.standalone([spec.json, spec.npz]):
-            main(spec, config["sparse"]["trainer"], config["device"], config["threads"], config["deterministic"])
+    job.run(main, "train_sparse", globals())

@@ -1,5 +1,5 @@
 """The figure registry: for each figure, its runs and other inputs (from the config), its table builder,
-its plotter, its claims and its caption.
+its plotter, its claims and its caption; and what every run of the config is and with which settings.
 
 The workflow reads only this registry: one generic rule builds any figure's table
 (``figures/<stem>.csv``), one draws it, and the claims rule runs every figure's claims functions. Adding a
@@ -7,11 +7,12 @@ figure is one :class:`Figure` entry in :data:`FIGURES` plus its functions (a tab
 signae.tables, a plotter in signae.plotting, claims in signae.claims, a caption in workflow/report/).
 
 Functions are named by their dotted path and imported only when called, so that the rule drawing a
-figure depends on the plotting code and not on the table code (see :func:`code_modules`).
+figure depends on the plotting code and not on the table code, and the workflow, which reads this module
+while it builds its graph, imports none of them (see :func:`code_modules`; a test resolves every name).
 
 An input is a path, a list of paths or a dict of them; its name is the keyword argument of the table
 builder that receives it. The .npz weights beside every run's .json are added to a rule's inputs
-automatically (:func:`flat_inputs`).
+automatically (:func:`flat_inputs`). Every path is one of signae.paths.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .runs import SPARSE, RunSpec, deep_decoder_file, real_denoiser_file
+from . import paths
+from .runs import SPARSE, RunSpec
 
 # --- runs and files of each figure, from the config --------------------------------------------------
 
@@ -93,30 +95,25 @@ def reconstruction_runs(config: dict, dataset: str) -> list[RunSpec]:
     return [RunSpec(dataset, "sample", r, config["seed"], variant=rec["variant"]) for r in rec["r"]]
 
 
-def variant_file(dataset: str, variant: str, ext: str) -> str:
-    """A preprocessed variant: results/data/<dataset>/<variant>.npz (arrays) or .json (spectrum, info)."""
-    return f"results/data/{dataset}/{variant}.{ext}"
+def variant_files(dataset: str, variant: str) -> tuple[str, str]:
+    """A preprocessed variant's (.npz arrays, .json record)."""
+    stem = paths.fill(paths.VARIANT, dataset=dataset, variant=variant)
+    return stem + ".npz", stem + ".json"
 
 
-def real_file(dataset: str, variant: str, name: str) -> str:
-    """A per-variant result of figure 5: designed.csv, gaussian_twin.csv or norms.json."""
-    return f"results/real/{dataset}/{variant}/{name}"
+def image_files(dataset: str) -> tuple[str, str]:
+    """A data set's verified images: (.npz arrays, .json record)."""
+    stem = paths.fill(paths.IMAGES, dataset=dataset)
+    return stem + ".npz", stem + ".json"
 
 
-def twin_samples_file(dataset: str) -> str:
-    """Figure 5's sample-based trainer on Gaussian samples of an unwhitened variant's twin."""
-    return real_file(dataset, "unwhitened", "twin_samples.csv")
-
-
-def twin_samples_files(config: dict) -> dict[str, str]:
-    """{dataset: its twin_samples.csv}, for the data sets whose unwhitened variant is configured."""
+def twin_trainer_files(config: dict) -> dict[str, str]:
+    """{dataset: its twin_trainer.csv}, for the data sets whose unwhitened variant is configured (figure 5: the
+    images' trainer on Gaussian draws of the twin)."""
     rd = config["realdata"]
-    return {ds: twin_samples_file(ds) for ds in rd["datasets"]} if "unwhitened" in rd["variants"] else {}
-
-
-def structure_file(dataset: str) -> str:
-    """Figure 9's experiment on one data set's unwhitened images."""
-    return real_file(dataset, "unwhitened", "structure.csv")
+    if "unwhitened" not in rd["variants"]:
+        return {}
+    return {ds: paths.fill(paths.TWIN_TRAINER, dataset=ds) for ds in rd["datasets"]}
 
 
 def structure_runs(config: dict, dataset: str) -> list[RunSpec]:
@@ -130,7 +127,7 @@ def structure_files(config: dict) -> dict[str, str]:
     rd = config["realdata"]
     if "unwhitened" not in rd["variants"]:
         return {}
-    return {ds: structure_file(ds) for ds in rd["structure"]["datasets"] if ds in rd["datasets"]}
+    return {ds: paths.fill(paths.STRUCTURE, dataset=ds) for ds in rd["structure"]["datasets"] if ds in rd["datasets"]}
 
 
 def sparse_runs(config: dict) -> list[RunSpec]:
@@ -145,6 +142,11 @@ def sparse_runs(config: dict) -> list[RunSpec]:
     ]
 
 
+def deep_decoder_file(spec: RunSpec) -> str:
+    """The deep decoder fitted on a sparse run's encoder (figure 7)."""
+    return paths.fill(paths.DEEP_DECODER, p=spec.sparsity, d=spec.d, r=spec.r, seed=spec.seed)
+
+
 def deep_decoder_files(config: dict) -> list[str]:
     """Figure 7's deep decoders: every sparse run at the d of sparse.depth.d."""
     return [deep_decoder_file(s) for s in sparse_runs(config) if s.d in config["sparse"]["depth"]["d"]]
@@ -153,7 +155,9 @@ def deep_decoder_files(config: dict) -> list[str]:
 def real_denoiser_files(config: dict) -> dict[str, str]:
     """Figure 8's inputs: {dataset: its denoiser JSON}; none unless the unwhitened variant is configured."""
     rd = config["realdata"]
-    return {ds: real_denoiser_file(ds) for ds in rd["datasets"]} if "unwhitened" in rd["variants"] else {}
+    if "unwhitened" not in rd["variants"]:
+        return {}
+    return {ds: paths.fill(paths.REAL_DENOISER, dataset=ds) for ds in rd["datasets"]}
 
 
 def decoder_files(config: dict) -> list[str]:
@@ -161,13 +165,57 @@ def decoder_files(config: dict) -> list[str]:
     return deep_decoder_files(config) + list(real_denoiser_files(config).values())
 
 
-UNTRAINED = "results/theory/untrained.csv"
-
-
 def all_runs(config: dict) -> list[RunSpec]:
     """Every training run of the configured figures (Gaussian, sparse and, when configured, real data)."""
     out = limit_runs(config) + dynamics_runs(config) + covariance_runs(config) + sparse_runs(config) + real_runs(config)
     return list(dict.fromkeys(out))
+
+
+# --- the settings of each run, from the config -------------------------------------------------------
+
+
+def settings_sections(config: dict, spec: RunSpec) -> list[str]:
+    """The config sections a run's settings come from, later ones overriding earlier ones: trainers.<trainer>
+    (and, on figure 4's spectra, covariance.pgd or covariance.sample: heavy-ball momentum, :func:`settings`),
+    sparse.trainer, or realdata.trainer."""
+    if spec.kind == "real":
+        return ["realdata.trainer"]
+    if spec.kind == "sparse":
+        return ["sparse.trainer"]
+    sections = [f"trainers.{spec.trainer}"]
+    if spec.source != "isotropic" and spec.trainer in config["covariance"]:
+        sections.append(f"covariance.{spec.trainer}")
+    return sections
+
+
+def settings(config: dict, spec: RunSpec) -> dict:
+    """The hyper-parameters of one run: its config sections (:func:`settings_sections`) merged; on figure 4's
+    spectra the overrides of docs/theory.md eq. (44)."""
+    out: dict = {}
+    for section in settings_sections(config, spec):
+        out.update(config_section(config, section))
+    return out
+
+
+def step_keys(config: dict, spec: RunSpec) -> str:
+    """The config keys of a run's step sizes (signae.runs.step_keys), each named where its value comes from:
+    "trainers.pgd.lr_decoder, covariance.pgd.lr" on figure 4's spectra."""
+    from .runs import step_keys as keys_of
+
+    merged = settings(config, spec)
+    where = {k: section for section in settings_sections(config, spec) for k in config_section(config, section)}
+    return ", ".join(keys_of(where[k], {k: v}) for k, v in merged.items() if keys_of(where[k], {k: v}))
+
+
+def deep_decoder_settings(config: dict) -> dict:
+    """The settings of figure 7's deep decoder (signae.deep_decoder): sparse.depth (less its d) with the
+    sample sizes of figure 7's runs (sparse.trainer)."""
+    t, depth = config["sparse"]["trainer"], config["sparse"]["depth"]
+    return {
+        "fit_samples_per_unit": t["fit_samples_per_unit"],
+        "test_samples_per_unit": t["test_samples_per_unit"],
+        **{k: v for k, v in depth.items() if k != "d"},
+    }
 
 
 # --- the registry ------------------------------------------------------------------------------------
@@ -211,7 +259,7 @@ FIGURES: dict[str, Figure] = {
         Figure(
             "fig1_limit",
             1,
-            inputs=lambda c: {"runs": _paths(limit_runs(c)), "untrained": UNTRAINED},
+            inputs=lambda c: {"runs": _paths(limit_runs(c)), "untrained": paths.UNTRAINED},
             params=lambda c: {"r": c["limit"]["r"]},
             table="signae.tables.limit_table",
             plot="signae.plotting.plot_fig1",
@@ -255,11 +303,11 @@ FIGURES: dict[str, Figure] = {
             5,
             inputs=lambda c: {
                 "runs": _paths(real_runs(c)),
-                "designed": {p: real_file(*p, "designed.csv") for p in real_pairs(c)},
-                "preps": {p: variant_file(*p, "json") for p in real_pairs(c)},
-                "twins": {p: real_file(*p, "gaussian_twin.csv") for p in real_pairs(c)},
-                "norms": {p: real_file(*p, "norms.json") for p in real_pairs(c)},
-                "twin_samples": twin_samples_files(c),
+                "designed": {p: paths.fill(paths.DESIGNED, dataset=p[0], variant=p[1]) for p in real_pairs(c)},
+                "preps": {p: variant_files(*p)[1] for p in real_pairs(c)},
+                "twins": {p: paths.fill(paths.TWIN, dataset=p[0], variant=p[1]) for p in real_pairs(c)},
+                "norms": {p: paths.fill(paths.NORMS, dataset=p[0], variant=p[1]) for p in real_pairs(c)},
+                "twin_trainers": twin_trainer_files(c),
             },
             params=lambda c: {"r": c["realdata"]["r"]},
             table="signae.tables.universality_table",
@@ -272,11 +320,11 @@ FIGURES: dict[str, Figure] = {
             "fig6_reconstructions",
             6,
             inputs=lambda c: {
-                "images": {ds: f"results/data/{ds}/images.npz" for ds in c["realdata"]["datasets"]},
-                "records": {ds: f"results/data/{ds}/images.json" for ds in c["realdata"]["datasets"]},
+                "images": {ds: image_files(ds)[0] for ds in c["realdata"]["datasets"]},
+                "records": {ds: image_files(ds)[1] for ds in c["realdata"]["datasets"]},
                 "runs": {ds: _paths(reconstruction_runs(c, ds)) for ds in c["realdata"]["datasets"]},
                 "preps": {
-                    ds: [variant_file(ds, c["realdata"]["reconstructions"]["variant"], ext) for ext in ("npz", "json")]
+                    ds: list(variant_files(ds, c["realdata"]["reconstructions"]["variant"]))
                     for ds in c["realdata"]["datasets"]
                 },
             },
@@ -348,14 +396,14 @@ def flatten(value) -> list[str]:
 def flat_inputs(fig: Figure, config: dict) -> dict[str, list[str]]:
     """The rule's named inputs: every input as a flat list, plus the weights of every run read."""
     named = {name: flatten(value) for name, value in fig.inputs(config).items()}
-    runs = [
-        p
-        for paths in named.values()
-        for p in paths
-        if p.startswith(("results/runs/", "results/real/")) and p.endswith(".json") and not p.endswith("norms.json")
-    ]
+    runs = [p for files in named.values() for p in files if p.endswith(".json") and is_run(p)]
     named["weights"] = [p[: -len(".json")] + ".npz" for p in runs]
     return named
+
+
+def is_run(path: str) -> bool:
+    """Whether ``path`` is a run's file (signae.paths.RUN, SPARSE_RUN or REAL_RUN)."""
+    return any(paths.parse(pattern, path) for pattern in (paths.RUN, paths.SPARSE_RUN, paths.REAL_RUN))
 
 
 def build_table(fig: Figure, config: dict):
@@ -363,8 +411,8 @@ def build_table(fig: Figure, config: dict):
     return resolve(fig.table)(**fig.inputs(config), **fig.params(config))
 
 
-def tolerances(config: dict, key: str | None) -> dict | None:
-    """The config section of a claims function's tolerances, by dotted key ("realdata.claims")."""
+def config_section(config: dict, key: str | None) -> dict | None:
+    """A config section by its dotted key ("realdata.claims"; None: None)."""
     if key is None:
         return None
     section = config
@@ -376,7 +424,7 @@ def tolerances(config: dict, key: str | None) -> dict | None:
 def claim_checks(config: dict) -> dict[int, list[tuple[Callable, dict | None]]]:
     """{figure number: [(claims function, its tolerances), ...]} of the configured figures, in order."""
     return {
-        fig.number: [(resolve(fn), tolerances(config, key)) for fn, key in fig.claims] for fig in configured(config)
+        fig.number: [(resolve(fn), config_section(config, key)) for fn, key in fig.claims] for fig in configured(config)
     }
 
 

@@ -1,4 +1,4 @@
-"""Gaussian data: covariance spectra and seeded samples (docs/theory.md eq. (24)).
+"""Gaussian data: covariance spectra, covariances with a Haar eigenbasis, and seeded draws (docs/theory.md eq. (24)).
 
 A spectrum is a (d,) vector of eigenvalues in descending order, normalised to tr Sigma = d so that
 the per-coordinate risk of the zero decoder is 1 for every spectrum. Sigma = Q diag(lambda) Q^T with a
@@ -50,7 +50,7 @@ def covariance(eigenvalues: np.ndarray, seed: int | None) -> np.ndarray:
     return (Q * lam) @ Q.T
 
 
-def sample(Sigma: np.ndarray | None, d: int, count: int, seed: int) -> np.ndarray:
+def draw(Sigma: np.ndarray | None, d: int, count: int, seed: int) -> np.ndarray:
     """count i.i.d. rows x ~ N(0, Sigma) (Sigma None: identity), x = L g with L the Cholesky factor of Sigma
     (docs/theory.md eq. (24)). -> (count, d)."""
     rng = np.random.default_rng(seed)

@@ -1,14 +1,16 @@
-"""Preprocessing of real images (docs/theory.md eq. (29)): fitted on the training split only."""
+"""Training on real images (docs/theory.md eq. (31), eq. (43), eq. (44)): the split as a batch source, the
+designed encoder, the true-sign decoder fit, early stopping (signae.real_source), and the pixel-domain denoiser
+after it (signae.real_denoiser)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from signae import realdata, theory
+from signae import images, real_source, theory, train, twin
 
 
 @pytest.fixture(scope="module")
-def images():
+def raw():
     """Synthetic 'images' with structure (a low-rank signal plus noise) and a constant border pixel."""
     rng = np.random.default_rng(0)
     basis = rng.standard_normal((6, 100))
@@ -22,138 +24,66 @@ def images():
     return make(3000), make(500)
 
 
-def test_unwhitened_scaling_and_dropped_pixels(images):
-    prep = realdata.preprocess(*images, "unwhitened", floor=1e-3)
-    assert prep.info["pixels_kept"] == 99 and prep.info["d"] == 99
-    cov = prep.x_train.astype(np.float64).T @ prep.x_train / prep.x_train.shape[0]
-    assert np.trace(cov) == pytest.approx(99, rel=1e-5)
-    assert np.allclose(prep.x_train.mean(axis=0), 0, atol=1e-4)
-    assert np.allclose(np.sort(np.linalg.eigvalsh(cov))[::-1], prep.eigenvalues, atol=1e-3)
-
-
-def test_trivial_loss_is_the_test_loss_of_predicting_zero(images):
-    """realdata.trivial_loss (what a trained encoder's test loss must stay below) against test_loss of the zero
-    decoder, a different path; and close to tr Sigma_hat / d = 1 of the training split (tests differ by
-    sampling only)."""
-    import torch
-
-    prep = realdata.preprocess(*images, "unwhitened", floor=1e-3)
-    n, k, d = 4, prep.z_test.shape[1], prep.x_test.shape[1]
-    V = torch.ones(n, k)
-    zero = realdata.split_loss(torch.zeros(d, n, dtype=torch.float64), V, prep.z_test, prep.x_test, "cpu")
-    assert realdata.trivial_loss(prep) == pytest.approx(zero, rel=1e-9)
-    assert realdata.trivial_loss(prep) == pytest.approx(1.0, rel=0.1)
-
-
-def test_whitened_training_covariance_is_identity(images):
-    prep = realdata.preprocess(*images, "whitened", floor=1e-3)
-    z = prep.x_train.astype(np.float64)
-    cov = z.T @ z / z.shape[0]
-    assert np.abs(cov - np.eye(z.shape[1])).max() < 1e-4  # float32 storage
-    assert prep.info["d"] == prep.info["whitened_dims"] <= 99
-
-
-def test_floor_sets_the_number_of_whitened_directions(images):
-    dims = [realdata.preprocess(*images, "whitened", floor=f).info["d"] for f in (1e-4, 1e-1, 1.0)]
-    assert dims[0] >= dims[1] >= dims[2] >= 1
-    assert dims[2] <= 6 + 1  # above the mean eigenvalue only the signal directions are left
-
-
-def test_test_split_is_never_used_for_fitting(images):
-    train, test = images
-    other_test = np.random.default_rng(5).integers(0, 256, test.shape).astype(np.uint8)
-    a = realdata.preprocess(train, test, "unwhitened", floor=1e-3)
-    b = realdata.preprocess(train, other_test, "unwhitened", floor=1e-3)
-    assert np.array_equal(a.x_train, b.x_train) and np.array_equal(a.eigenvalues, b.eigenvalues)
-    assert np.array_equal(a.encoder_basis, b.encoder_basis) and np.array_equal(a.pixel_mean, b.pixel_mean)
-    assert not np.array_equal(a.x_test, b.x_test)
-
-
-def test_validation_split_is_held_out_before_fitting(images):
-    train, test = images
-    a = realdata.preprocess(train, test, "unwhitened", floor=1e-3, validation=500)
-    other = train.copy()
-    other[-500:] = np.random.default_rng(6).integers(0, 256, other[-500:].shape)
-    b = realdata.preprocess(other, test, "unwhitened", floor=1e-3, validation=500)
-    assert a.info["train"] == 2500 and a.info["validation"] == 500 and a.x_val.shape == (500, 99)
-    assert np.array_equal(a.x_train, b.x_train) and np.array_equal(a.eigenvalues, b.eigenvalues)
-    assert not np.array_equal(a.x_val, b.x_val)
-    full = realdata.preprocess(train[:2500], test, "unwhitened", floor=1e-3)  # the same fit without the held-out rows
-    assert np.array_equal(full.x_train, a.x_train)
-    back = a.x_val.astype(np.float64) @ a.pixel_map + a.pixel_mean  # the training fit applied to the held-out rows
-    assert np.abs(back - train[-500:].reshape(500, -1) / 255).max() < 1e-5
-    assert np.allclose(a.z_val, a.x_val.astype(np.float64) @ a.encoder_basis, atol=1e-4)
-    with pytest.raises(ValueError, match="validation_samples"):
-        realdata.preprocess(train, test, "unwhitened", floor=1e-3, validation=2950)
-
-
-def test_early_stopping_judges_an_encoder_with_the_decoder_the_run_returns(images):
+def test_early_stopping_judges_an_encoder_with_the_decoder_the_run_returns(raw):
     # eq. (44): validation_risk is the validation loss of the least-squares decoder on the whole training
     # split, the one finish() returns; a decoder fitted on few rows would rank encoders by how well they fit
     # from few rows (and here overfits: 40 units from 100 rows)
     import torch
 
-    train, test = images
-    prep = realdata.preprocess(train, test, "unwhitened", floor=1e-3, validation=500)
-    src = realdata.SplitSource(prep, torch.device("cpu"), init="designed")
+    train, test = raw
+    prep = images.preprocess(train, test, "unwhitened", floor=1e-3, validation=500)
+    src = real_source.SplitSource(prep, torch.device("cpu"), init="designed")
     V = src.init_encoder(40, seed=0)
     _, _, extra = src.finish(V, torch.Generator())
     assert src.validation_risk(V) == pytest.approx(extra["validation_loss"], rel=1e-6)
     assert float(src.risk(V)) == pytest.approx(extra["train_loss"], rel=1e-12)
-    few, _ = realdata.sign_fit(V, src.Z[:100], src.X[:100])
-    assert realdata.test_loss(few, V, src.Z_val, src.X_val) > 1.1 * src.validation_risk(V)
+    few, _ = real_source.sign_fit(V, src.Z[:100], src.X[:100])
+    assert real_source.test_loss(few, V, src.Z_val, src.X_val) > 1.1 * src.validation_risk(V)
 
 
-def test_sign_fit_matches_the_float64_fit_and_the_direct_loss(images):
+def test_sign_fit_matches_the_float64_fit_and_the_direct_loss(raw):
     # eq. (23): float32 products per chunk, float64 sums: the decoder of the float64 fit and the loss of a
     # second pass over the split, to float32 rounding
     import torch
 
     from signae import train as training
 
-    prep = realdata.preprocess(*images, "unwhitened", floor=1e-3)
+    prep = images.preprocess(*raw, "unwhitened", floor=1e-3)
     Z, X = torch.as_tensor(prep.z_train), torch.as_tensor(prep.x_train)  # float32
-    V = torch.as_tensor(realdata.designed_encoder(prep.eigenvalues, Z.shape[1], 30, seed=1), dtype=torch.float32)
-    A, loss = realdata.sign_fit(V, Z, X, chunk=700)  # several chunks, the last one short
+    V = torch.as_tensor(real_source.designed_encoder(prep.eigenvalues, Z.shape[1], 30, seed=1), dtype=torch.float32)
+    A, loss = real_source.sign_fit(V, Z, X, chunk=700)  # several chunks, the last one short
     F64 = torch.sign(Z.double() @ V.double().T)
     A64 = training.fit_decoder([(F64, X.double())])
     assert torch.allclose(A, A64, rtol=1e-5, atol=1e-7)
-    assert loss == pytest.approx(realdata.test_loss(A64, V, Z, X), rel=1e-6)
-    assert loss < realdata.test_loss(0.9 * A64, V, Z, X)  # the in-sample minimiser: any other decoder is worse
+    assert loss == pytest.approx(real_source.test_loss(A64, V, Z, X), rel=1e-6)
+    assert loss < real_source.test_loss(0.9 * A64, V, Z, X)  # the in-sample minimiser: any other decoder is worse
 
 
-def test_recorded_curve_and_early_stopping_share_one_fit_per_recorded_step(images, monkeypatch):
+def test_recorded_curve_and_early_stopping_share_one_fit_per_recorded_step(raw, monkeypatch):
     # eq. (44): at each recorded step one pass over the training split serves the curve and the validation
     # loss; finish() reuses the fit of the kept encoder when it was the last one fitted
     import torch
 
-    train, test = images
-    prep = realdata.preprocess(train, test, "unwhitened", floor=1e-3, validation=500)
+    train, test = raw
+    prep = images.preprocess(train, test, "unwhitened", floor=1e-3, validation=500)
     calls = []
-    fit = realdata.sign_fit
-    monkeypatch.setattr(realdata, "sign_fit", lambda *a, **k: calls.append(1) or fit(*a, **k))
-    res = realdata.train_sample(
-        prep, 20, 10, torch.device("cpu"), record_every=5, init="gaussian", batch=256, select="last"
+    fit = real_source.sign_fit
+    monkeypatch.setattr(real_source, "sign_fit", lambda *a, **k: calls.append(1) or fit(*a, **k))
+    res = real_source.train_on_split(
+        prep, 20, torch.device("cpu"), record_every=5, init="gaussian", steps=10, batch=256, select="last"
     )
     assert list(res.steps) == [0, 5, 10] and len(calls) == 3
     calls.clear()
-    res = realdata.train_sample(
-        prep, 20, 10, torch.device("cpu"), record_every=5, init="gaussian", batch=256, select="validation"
+    res = real_source.train_on_split(
+        prep, 20, torch.device("cpu"), record_every=5, init="gaussian", steps=10, batch=256, select="validation"
     )
     assert len(calls) == 3 + (res.extra["selected_step"] != 10)
-
-
-def test_pixel_map_inverts_the_preprocessing_on_kept_pixels(images):
-    train, test = images
-    prep = realdata.preprocess(train, test, "unwhitened", floor=1e-3)
-    back = prep.x_train.astype(np.float64) @ prep.pixel_map + prep.pixel_mean
-    assert np.abs(back - train.reshape(len(train), -1) / 255).max() < 1e-5
 
 
 def test_designed_encoder_has_the_water_filling_allocation():
     lam = np.linspace(3, 0.1, 40)
     lam *= 40 / lam.sum()
-    V = realdata.designed_encoder(lam, 40, 60, seed=0)
+    V = real_source.designed_encoder(lam, 40, 60, seed=0)
     assert np.allclose(np.linalg.norm(V, axis=1), 1)
     m = (V**2).sum(axis=0)  # diag of U^T U in the eigenbasis
     m_pred = theory.water_filling(lam, 60).allocation
@@ -172,8 +102,8 @@ def test_real_data_trainer_reaches_water_filling_on_gaussian_arrays(estimator):
     x = (rng.standard_normal((12000, 60)) * np.sqrt(lam)).astype(np.float32)
     W = np.diag(1 / np.sqrt(lam))
     z = (x @ W).astype(np.float32)
-    prep = realdata.Prepared(x[:10000], x[10000:], z[:10000], z[10000:], lam, W, np.eye(60), np.zeros(60), {"d": 60})
-    res = realdata.train_sample(
+    prep = images.Prepared(x[:10000], x[10000:], z[:10000], z[10000:], lam, W, np.eye(60), np.zeros(60), {"d": 60})
+    res = real_source.train_on_split(
         prep,
         30,
         steps=60,
@@ -185,7 +115,7 @@ def test_real_data_trainer_reaches_water_filling_on_gaussian_arrays(estimator):
         estimator=estimator,
     )
     predicted = theory.water_filling(lam, 30).risk
-    designed, _ = realdata.evaluate_designed(prep, 30, seed=0, device=torch.device("cpu"))
+    designed, _ = real_source.evaluate_designed(prep, 30, seed=0, device=torch.device("cpu"))
     # d = 60 and 10^4 samples: finite-size and decoder-fit error of a few percent
     assert res.final_loss == pytest.approx(predicted, rel=0.08)
     assert designed == pytest.approx(predicted, rel=0.08)
@@ -193,7 +123,7 @@ def test_real_data_trainer_reaches_water_filling_on_gaussian_arrays(estimator):
 
 def test_pixel_denoiser_on_real_mnist_recovers_the_run_and_lowers_the_loss(tmp_path, mnist_dir):
     """eq. (43) on the real MNIST files: a designed encoder at r = 1/8 with its least-squares decoder on the
-    first 10000 training images. The denoiser's linear loss equals realdata.test_loss (another code path)
+    first 10000 training images. The denoiser's linear loss equals real_source.test_loss (another code path)
     to float precision; the fitted phi maps pixel values into about [0, 1] and is flat at the background;
     the denoised test loss is far below the linear one (MNIST is mostly exact zeros: trained runs of
     figure 5 measured -25% at r = 1/8, asserted here at -10% for a designed encoder on 1/6 of the data)."""
@@ -208,14 +138,14 @@ def test_pixel_denoiser_on_real_mnist_recovers_the_run_and_lowers_the_loss(tmp_p
     for f in sorted(mnist_dir.glob("*.gz")):
         shutil.copy(f, raw / f.name)
     arrays, _ = datasets.obtain("mnist", {"root": str(tmp_path / "tv")}, tmp_path / "dl")
-    prep = realdata.preprocess(arrays["x_train"][:10000], arrays["x_test"][:2000], "unwhitened", floor=0.01)
+    prep = images.preprocess(arrays["x_train"][:10000], arrays["x_test"][:2000], "unwhitened", floor=0.01)
     d = prep.x_train.shape[1]
     n = round(d / 8)
-    V = torch.as_tensor(realdata.designed_encoder(prep.eigenvalues, prep.z_train.shape[1], n, seed=0))
+    V = torch.as_tensor(real_source.designed_encoder(prep.eigenvalues, prep.z_train.shape[1], n, seed=0))
     V = V.float()
     Ztr, Xtr = torch.as_tensor(prep.z_train), torch.as_tensor(prep.x_train)
-    A, _ = realdata.sign_fit(V, Ztr, Xtr)  # (d, n)
-    linear = realdata.test_loss(A, V, torch.as_tensor(prep.z_test), torch.as_tensor(prep.x_test))
+    A, _ = real_source.sign_fit(V, Ztr, Xtr)  # (d, n)
+    linear = real_source.test_loss(A, V, torch.as_tensor(prep.z_test), torch.as_tensor(prep.x_test))
     B = (V.double() @ torch.as_tensor(prep.encoder_basis).T).float()  # (n, d): sign(B x) = sign(V z)
     res = real_denoiser.fit(prep, A.float().numpy(), B.numpy(), knots=129)
     assert res["loss_linear"] == pytest.approx(linear, rel=1e-5)
@@ -234,7 +164,7 @@ def test_pixel_denoiser_on_real_mnist_recovers_the_run_and_lowers_the_loss(tmp_p
     assert np.abs(phi[u < 0.05]).max() < 0.05  # faint or negative reconstructions go to the background
     with pytest.raises(ValueError, match="unwhitened"):
         real_denoiser.fit(
-            realdata.preprocess(arrays["x_train"][:500], arrays["x_test"][:10], "whitened", 0.01),
+            images.preprocess(arrays["x_train"][:500], arrays["x_test"][:10], "whitened", 0.01),
             A.numpy(),
             B.numpy(),
             129,
@@ -262,22 +192,21 @@ def test_real_denoiser_claims_hold_when_the_denoiser_helps_and_fail_when_it_does
 
 
 def test_trainer_options_carry_the_ridge_of_the_batch_decoder_to_the_trainer():
-    # eq. (21): realdata.trainer.ridge reaches the twin's trainer (and, through the same trainer_options, the
+    # eq. (21): realdata.trainer.ridge reaches the twin's trainer (and, through the same train.options, the
     # runs on images): two ridges, the same seed, different encoders
-    from signae import universality
 
     lam = np.linspace(2.0, 0.1, 24)
     base = dict(steps=5, batch=256, lr=8.0, sharpness=[1.0, 6.0], estimator="tanh", momentum=0.9)
-    a = universality.twin_samples(lam, 24, 12, {**base, "ridge": 1e-3}, 2000, 0, "cpu")
-    b = universality.twin_samples(lam, 24, 12, {**base, "ridge": 0.3}, 2000, 0, "cpu")
-    c = universality.twin_samples(lam, 24, 12, {**base, "ridge": 0.3}, 2000, 0, "cpu")
+    a = twin.twin_trainer(lam, 24, 12, {**base, "ridge": 1e-3}, 2000, 0, "cpu")
+    b = twin.twin_trainer(lam, 24, 12, {**base, "ridge": 0.3}, 2000, 0, "cpu")
+    c = twin.twin_trainer(lam, 24, 12, {**base, "ridge": 0.3}, 2000, 0, "cpu")
     assert np.array_equal(b.B, c.B) and not np.allclose(a.B, b.B, atol=1e-4)
-    assert realdata.trainer_options({**base, "ridge": 0.3}, 7) == {
+    assert train.options(train.train_on_samples, {**base, "ridge": 0.3, "init": "designed"}) == {
+        "steps": 5,
         "batch": 256,
         "lr": 8.0,
         "sharpness": (1.0, 6.0),
-        "seed": 7,
         "ridge": 0.3,
         "estimator": "tanh",
         "momentum": 0.9,
-    }
+    }  # settings that are not the trainer's arguments (init: the source's) are left out
