@@ -2,6 +2,7 @@
 # `snakemake --cores all` regenerates every figure; see README.md. The science is in src/signae/,
 # the rules here only say what depends on what.
 
+import os
 import time
 
 from snakemake.utils import min_version, validate
@@ -12,11 +13,12 @@ min_version("9.0")
 STARTED = time.time()  # the end-of-run summary speaks only of a claims table built after this
 
 
-configfile: "config/config.yaml"
+# beside this Snakefile, wherever snakemake runs (results land in the working directory, as usual)
+configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 
 
 try:
-    validate(config, "workflow/schemas/config.schema.yaml")
+    validate(config, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml"))
 except Exception as err:
     raise ValueError(explain_invalid(err, workflow.configfiles)) from err
 

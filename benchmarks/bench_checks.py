@@ -1,58 +1,70 @@
-"""What the result checks cost a finished run: every SHA-256 verification the pipeline's jobs make, timed
-on the run's own files, against the summed job time of its benchmark files. Run on demand, from a
-results tree of a finished run:
+"""What the chain of custody costs a finished run (signae.custody, signae.job), against the summed job time of its
+benchmark files. Run on demand, from the folder of a finished run:
 
-    python benchmarks/bench_checks.py [config overlays ...]      (from the run's working directory)
+    python benchmarks/bench_checks.py
 
-Each job that reads a recorded file verifies it once: a training job on real data its variant, the designed
-encoder and the Gaussian twin their variant, figure 6 its variant, preprocessing its source arrays, every
-table and the twin each run's weights. The finite-value checks are a pass over numbers already in memory and
-are not counted. Prints bytes hashed, seconds, and the share of the summed job time.
+Method: every job's records (results/records/) say what it read and wrote. For every job this replays, on the
+run's own files, what signae.job adds around its script: the SHA-256 of every result it read (the verification
+before it starts; the modules' own checks of the same files then hit the in-process cache), the SHA-256 of every
+file it wrote (its records) and a copy of each into .previous/ (here into a scratch folder), and the writing of
+its records. Times are summed over jobs (each file is hashed as often as jobs read it) and compared with the
+summed job time of results/benchmarks/. Prints bytes hashed and copied, seconds, and the share of the job time.
 """
 
 from __future__ import annotations
 
-import sys
+import hashlib
+import json
+import shutil
+import tempfile
 import time
-from collections import Counter
+from collections import defaultdict
 from pathlib import Path
 
-from signae import provenance, registry, reporting
-from signae.config import load_config
+from signae import paths, reporting
 
 
-def reads(config: dict) -> Counter:
-    """{file: how many jobs verify it} for a finished run of this config."""
-    count = Counter()
-    rd = config["realdata"]
-    for ds, v in registry.real_pairs(config):
-        variant = registry.variant_files(ds, v)[0]
-        count[variant] += len(registry.real_runs(config, [(ds, v)])) + 2  # training jobs, designed, twin
-        count[registry.image_files(ds)[0]] += 1  # preprocessing verifies its source
-        for spec in registry.real_runs(config, [(ds, v)]):
-            count[spec.npz] += 1  # the twin reads every trained encoder
-    for ds in rd["datasets"]:
-        count[registry.variant_files(ds, rd["reconstructions"]["variant"])[0]] += 1  # figure 6
-    for fig in registry.configured(config):
-        for path in registry.flat_inputs(fig, config)["weights"]:
-            count[path] += 1  # every table verifies the weights it reads
-    return count
+def _sha256(path: Path) -> None:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
 
 
-def main(overlays) -> None:
-    config = load_config(overlays)
-    count = reads(config)
-    seconds = hashed = 0.0
-    for path, times in count.items():
-        t0 = time.perf_counter()
-        provenance.sha256_file(path)
-        seconds += times * (time.perf_counter() - t0)
-        hashed += times * Path(path).stat().st_size
-    jobs = reporting.benchmark_rows("results/benchmarks")
-    total = float(jobs.seconds.sum())
-    print(f"{sum(count.values())} verifications of {len(count)} files, {hashed / 1e9:.1f} GB hashed in {seconds:.1f} s")
-    print(f"summed job time of the run: {total:.0f} s ({len(jobs)} jobs); checks: {100 * seconds / total:.2f}%")
+def jobs(root: Path) -> dict[tuple, dict]:
+    """{(rule, wildcards): {"inputs": set, "outputs": set}} from the records of a finished run."""
+    out = defaultdict(lambda: {"inputs": set(), "outputs": set()})
+    for record_path in (root / paths.RECORDS).rglob("*.json"):
+        record = json.loads(record_path.read_text())
+        key = (record["rule"], tuple(sorted(record["wildcards"].items())))
+        out[key]["inputs"] |= set(record["inputs"])
+        out[key]["outputs"].add(record["file"])
+    return out
+
+
+def main() -> None:
+    root = Path.cwd()
+    hashed = copied = 0
+    seconds = 0.0
+    found = jobs(root)
+    with tempfile.TemporaryDirectory() as scratch:
+        for k, job in enumerate(found.values()):
+            t0 = time.perf_counter()
+            for path in job["inputs"] | job["outputs"]:
+                _sha256(root / path)
+                hashed += (root / path).stat().st_size
+            for path in job["outputs"]:
+                shutil.copy2(root / path, Path(scratch) / f"{k}-{Path(path).name}")
+                copied += (root / path).stat().st_size
+                (Path(scratch) / f"{k}-record.json").write_text(json.dumps({"file": path}))
+            seconds += time.perf_counter() - t0
+            for leftover in Path(scratch).iterdir():
+                leftover.unlink()
+    bench = reporting.benchmark_rows(root / paths.BENCHMARKS)
+    total = float(bench.seconds.sum())
+    print(f"{len(found)} jobs: {hashed / 1e9:.2f} GB hashed, {copied / 1e9:.2f} GB copied in {seconds:.1f} s")
+    print(f"summed job time of the run: {total:.0f} s ({len(bench)} jobs); the custody: {100 * seconds / total:.2f}%")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

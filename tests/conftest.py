@@ -10,6 +10,10 @@ else, including an end-to-end run on synthetic files, runs on a clone alone.
 
 import os
 import pathlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -81,3 +85,46 @@ def synthetic_images(path: pathlib.Path, shape: tuple, n_train: int, n_test: int
         y_test=rng.integers(0, 10, n_test),
     )
     return path
+
+
+# --- a copy of the workflow, and one finished quick run shared by the end-to-end tests --------------------
+
+WORKFLOW_FILES = ("Snakefile", "workflow", "config", "profiles", "src", "environment.yml")
+
+
+def _copy_workflow(repo_root: Path, dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES:
+        src = repo_root / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
+    return dest
+
+
+def _snakemake(cwd: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(cwd / "src")}
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def _gaussian_only(wf: Path) -> Path:
+    overlay = wf / "gauss.yaml"
+    overlay.write_text("realdata:\n  datasets: []\n")
+    return overlay
+
+
+@pytest.fixture(scope="session")
+def gaussian_quick_run(repo_root, tmp_path_factory) -> Path:
+    """The quick preset without real data, run once per session for the end-to-end tests (tests/test_workflow.py,
+    tests/test_custody.py): each starts from a copy of it (mtimes and Snakemake's metadata kept, so its finished
+    jobs stay finished), which saves reruns of the same Gaussian and sparse jobs."""
+    wf = _copy_workflow(repo_root, tmp_path_factory.mktemp("gaussian_quick"))
+    out = _snakemake(wf, "--cores", "2", "--configfile", "config/quick.yaml", str(_gaussian_only(wf)))
+    assert out.returncode == 0, out.stderr[-5000:]
+    return wf
+
+
+def _copy_finished(done: Path, dest: Path) -> Path:
+    """A copy of a finished workflow directory, timestamps and .snakemake/ included."""
+    shutil.copytree(done, dest, symlinks=True, dirs_exist_ok=True)
+    return dest

@@ -23,7 +23,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from test_workflow import _copy_workflow, _snakemake
+from conftest import _copy_workflow, _snakemake
 
 from signae import (
     config,
@@ -388,7 +388,7 @@ def test_a_figure_table_with_a_nan_loss_is_refused_naming_the_file(repo_root, tm
     spec.loader.exec_module(script)
     (tmp_path / "gauss.yaml").write_text(GAUSS)
     cfg = config.load_config([tmp_path / "gauss.yaml"], root=repo_root)
-    checks = [(1, [("signae.claims.limit_claims", cfg["claims"])])]
+    checks = [(1, "figures/fig1_limit.csv", [("signae.claims.limit_claims", cfg["claims"])])]
     sm = SimpleNamespace(
         input=SimpleNamespace(tables=["figures/fig1_limit.csv"]), params=SimpleNamespace(checks=checks),
         output=["results/claims.csv"],

@@ -282,7 +282,7 @@ def test_deep_decoder_starts_at_the_learned_denoiser_and_improves_on_it():
     assert res["loss_deep"] < res["paired_loss_learned_denoiser"] < res["paired_loss_linear"]
     assert res["paired_loss_linear"] == pytest.approx(theory.optimal_risk(0.5), rel=0.06)
     deep_decoder.check(res, "a run")  # nothing to stop
-    for key, fix in (("loss_deep", "sparse.depth.lr"), ("paired_loss_linear", "train_sparse")):
+    for key, fix in (("loss_deep", "sparse.depth.lr"), ("paired_loss_linear", "--forcerun a run")):
         with pytest.raises(deep_decoder.FitFailed, match=fix):
             deep_decoder.check({**res, key: float("nan")}, "a run")
     with pytest.raises(deep_decoder.FitFailed, match="trivial risk"):

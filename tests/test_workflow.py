@@ -16,29 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import synthetic_images
+from conftest import _copy_finished, _copy_workflow, _gaussian_only, _snakemake, synthetic_images
 
 from signae import paths, theory
 
-WORKFLOW_FILES = ("Snakefile", "workflow", "config", "profiles", "src", "environment.yml")
 # the figures that need no real data (Gaussian and sparse sources)
 FIGURES = ("fig1_limit", "fig2_dynamics", "fig3_features", "fig4_covariance", "fig7_sparse")
 REAL_FIGURES = ("fig5_universality", "fig6_reconstructions", "fig8_real_denoiser", "fig9_structure")
-
-
-def _copy_workflow(repo_root: Path, dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in WORKFLOW_FILES:
-        src = repo_root / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
-    return dest
-
-
-def _snakemake(cwd: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(cwd / "src")}
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
-    )
 
 
 @pytest.mark.skipif(
@@ -234,23 +218,6 @@ def _check_quick_run(wf: Path, out, overlay: Path) -> pd.DataFrame:
     return claims
 
 
-@pytest.fixture(scope="module")
-def gaussian_quick_run(repo_root, tmp_path_factory) -> Path:
-    """The quick preset without real data, run once for the end-to-end tests of this module: each starts
-    from a copy of it (mtimes and Snakemake's metadata kept, so its finished jobs stay finished), which
-    saves three reruns of the same Gaussian and sparse jobs."""
-    wf = _copy_workflow(repo_root, tmp_path_factory.mktemp("gaussian_quick"))
-    out = _snakemake(wf, "--cores", "2", "--configfile", "config/quick.yaml", str(_gaussian_only(wf)))
-    assert out.returncode == 0, out.stderr[-5000:]
-    return wf
-
-
-def _copy_finished(done: Path, dest: Path) -> Path:
-    """A copy of a finished workflow directory, timestamps and .snakemake/ included."""
-    shutil.copytree(done, dest, symlinks=True, dirs_exist_ok=True)
-    return dest
-
-
 def _training_jobs(out) -> set[str]:
     """Rules of the jobs a snakemake run executed, from its log."""
     return set(re.findall(r"^(?:local)?rule (\w+):", out.stdout + out.stderr, flags=re.M))
@@ -302,12 +269,6 @@ def test_corrupt_npz_stops_the_dataset_rule_and_nothing_is_written(repo_root, tm
     assert out.returncode != 0
     assert "corrupt or truncated" in log and "datasets.mnist.npz" in log
     assert not (wf / "results" / "data" / "mnist" / "images.npz").exists()
-
-
-def _gaussian_only(wf: Path) -> Path:
-    overlay = wf / "gauss.yaml"
-    overlay.write_text("realdata:\n  datasets: []\n")
-    return overlay
 
 
 @pytest.mark.slow

@@ -67,10 +67,17 @@ def explain_invalid(err: Exception, files=()) -> str:
     if description:
         lines.append(f"  {key}: {description}")
     if found.validator == "type" and isinstance(found.instance, str) and _number_like(found.instance):
-        lines.append(
-            f"  Hint: YAML reads {found.instance} as a string (1e-3 without a dot is not a number in YAML); "
-            "write 1.0e-3 (or 0.001), without quotes."
-        )
+        if isinstance(yaml.safe_load(found.instance), int | float):  # a number YAML reads as one: it came as text
+            lines.append(
+                f"  Hint: {found.instance} reached the config as text: snakemake --config reads the values inside a "
+                f"mapping as text. Write the change in a YAML file and pass it with --configfile instead, e.g. "
+                f"a file holding '{key.split('.')[0]}: ...' with only the keys you change."
+            )
+        else:
+            lines.append(
+                f"  Hint: YAML reads {found.instance} as a string (1e-3 without a dot is not a number in YAML); "
+                "write 1.0e-3 (or 0.001), without quotes."
+            )
     lines.append(f"  The schema: {SCHEMA}")
     return "\n".join(lines)
 

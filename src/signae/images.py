@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import provenance
+from . import paths, provenance
 
 GREY = np.array([0.299, 0.587, 0.114])  # ITU-R 601 luma weights
 
@@ -89,6 +89,8 @@ def preprocess(
     pixels = xtr.shape[1]
     var = xtr.var(axis=0)
     keep = var > 1e-12 * var.max()  # pixels that never change in training carry nothing
+    if not var.max() > 0:
+        raise ValueError("no pixel varies across the training images: the data set is blank")
     xtr, xte, xva = xtr[:, keep], xte[:, keep], xva[:, keep]
     mean = xtr.mean(axis=0)
     xtr, xte, xva = xtr - mean, xte - mean, xva - mean
@@ -149,6 +151,16 @@ def load_images(npz_path, json_path, train_samples: int | None = None, test_samp
     provenance.verify_sha256(npz_path, record.get("arrays_sha256"), json_path, fix)
     with np.load(npz_path) as z:
         x_train, x_test = z["x_train"], z["x_test"]
+    source = record.get("path", npz_path)
+    for split, images, asked, key in (
+        ("training", x_train, train_samples, "realdata.train_samples"),
+        ("test", x_test, test_samples, "realdata.test_samples"),
+    ):
+        if asked and len(images) < asked:
+            raise ValueError(
+                f"{npz_path} (from {source}) holds {len(images)} {split} images, but {key} asks for {asked}: give "
+                f"the full data set, or lower {key}"
+            )
     return x_train[: train_samples or None], x_test[: test_samples or None], record
 
 
@@ -174,11 +186,19 @@ def save_prepared(prep: Prepared, npz_path, json_path, **record) -> None:
 
 def load_prepared(npz_path, json_path, verify: bool = True) -> Prepared:
     """A variant cached by the preprocess rule: arrays from its .npz, checked against the SHA-256 its .json
-    records, and info (d, spectrum, ...) from the .json."""
+    records, and info (d, spectrum, ...) from the .json, which must name the data set and variant its path
+    does (signae.paths.VARIANT)."""
     info = json.loads(Path(json_path).read_text())
     if verify:
         fix = f"remake it: snakemake --cores all --forcerun {npz_path} (with the run's --configfile files before it)"
         provenance.verify_sha256(npz_path, info.get("arrays_sha256"), json_path, fix)
+        named = paths.parse(paths.VARIANT, str(json_path))
+        for key in ("dataset", "variant"):
+            if named and info.get(key) != named[key]:
+                raise ValueError(
+                    f"{json_path} is the {key} {info.get(key)!r}, but its path names {named[key]!r}: another "
+                    f"variant's files were copied here; {fix}"
+                )
     with np.load(npz_path) as z:
         return Prepared(
             *(

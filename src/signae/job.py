@@ -17,6 +17,7 @@ reads what its rule hands it, in both cases alike.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import platform
 import re
@@ -97,10 +98,10 @@ def workdir() -> Path:
 
 
 def keep_previous(outputs, root: str | Path | None = None) -> list[Path]:
-    """Link each finished output (a path relative to the job's directory) to the same path under
+    """Copy each finished output (a path relative to the job's directory) to the same path under
     ``root/.previous/``, replacing the version kept before. Snakemake deletes a job's outputs when the job
-    starts; this link is how the last good version survives a rerun that then fails. A copy where a link is
-    impossible (another file system)."""
+    starts; this copy is how the last good version survives a rerun that then fails. A copy, not a link: an
+    output edited in place afterwards leaves its kept version as it was."""
     import shutil
 
     root = workdir() if root is None else Path(root)
@@ -112,33 +113,20 @@ def keep_previous(outputs, root: str | Path | None = None) -> list[Path]:
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(dest.name + ".tmp")
         tmp.unlink(missing_ok=True)
-        try:
-            os.link(out, tmp)
-        except OSError:
-            shutil.copy2(out, tmp)
+        shutil.copy2(out, tmp)
         os.replace(tmp, dest)
         kept.append(dest)
     return kept
 
 
 @contextlib.contextmanager
-def job_log(path: str | Path, outputs=()):
-    """Send a workflow job's prints and its traceback, if it fails, to its log file (then re-raise). When
-    the job has finished: check that the snakemake run that started it is still there (an orphaned job
-    stops its own job process, so that nothing it made reaches results/; check_workflow_alive), then keep
-    a link to each of its ``outputs`` in .previous/ (keep_previous)."""
+def job_log(path: str | Path):
+    """Send a workflow job's prints and its traceback, if it fails, to its log file (then re-raise)."""
     with open(path, "w") as log:
         out, err = sys.stdout, sys.stderr
         sys.stdout = sys.stderr = log
         try:
             yield log
-            try:
-                check_workflow_alive()
-            except OrphanedJob:
-                _stop_own_job_process()
-                raise
-            for kept in keep_previous(outputs):
-                print(f"kept a link to the result in {kept}")
         except BaseException:
             traceback.print_exc(file=log)
             raise
@@ -195,9 +183,11 @@ def run(main, rule: str, namespace: dict) -> None:
     are set first when the script's code uses torch."""
     if "snakemake" in namespace:
         sm = namespace["snakemake"]
-        with job_log(sm.log[0], sm.output):
+        with job_log(sm.log[0]):
             _set_threads(sm)
-            main(sm)
+            _custody(main, sm, workdir())
+            for kept in keep_previous(list(sm.output)):
+                print(f"kept a copy of the result in {kept}")
         return
     try:
         sm = mock(rule, sys.argv[1:])
@@ -211,7 +201,53 @@ def run(main, rule: str, namespace: dict) -> None:
         )
     with standalone(list(sm.output)):
         _set_threads(sm)
-        main(sm)
+        _custody(main, sm, Path.cwd())
+
+
+RECORD = "record_"  # the name of an output's record among a rule's outputs (workflow/rules/common.smk, recorded)
+
+
+def _custody(main, sm, root: Path) -> None:
+    """Run ``main`` inside the chain of custody (signae.custody): every result the job reads is verified against
+    its record first; the script writes its outputs under temporary names; then, if the snakemake run that
+    started the job is still there (an orphaned job stops its own job process instead: nothing it made reaches
+    the results), each output's record is written and each output moved into place.
+    ``root``: the workflow's folder, where the records of the inputs are (a job may run in a shadow folder)."""
+    from snakemake.iocontainers import OutputFiles
+
+    from . import custody
+
+    inputs = {str(p): custody.verify(str(p), root) for p in sm.input if custody.is_result(str(p))}
+    outputs = {name: str(path) for name, path in sm.output.items() if not name.startswith(RECORD)}
+    staged = {name: _staged(path) for name, path in outputs.items()}
+    for path in staged.values():
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    view = copy.copy(sm)
+    view.output = OutputFiles(fromdict=staged)  # the script writes here; its files move into place below
+    try:
+        main(view)
+        missing = [outputs[name] for name, path in staged.items() if not Path(path).is_file()]
+        if missing:
+            raise RuntimeError(f"rule {sm.rule} did not write {missing}")
+        job = custody.job_record(sm, inputs)
+        try:
+            check_workflow_alive()
+        except OrphanedJob:
+            _stop_own_job_process()
+            raise
+        for name, path in outputs.items():
+            custody.write(path, staged[name], sm.output[RECORD + name], job)
+            os.replace(staged[name], path)
+    finally:
+        for path in staged.values():
+            Path(path).unlink(missing_ok=True)
+
+
+def _staged(path: str) -> str:
+    """The temporary name an output is written under: beside it, its suffix kept (matplotlib and numpy choose
+    the format from it)."""
+    p = Path(path)
+    return str(p.with_name(f"{p.stem}.partial{p.suffix}"))
 
 
 def _set_threads(sm) -> None:

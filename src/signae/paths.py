@@ -54,6 +54,10 @@ REPORT = "results/report/{name}"  # claims.html, runtimes.csv, environment.html
 MANIFEST = "results/MANIFEST.sha256"
 BENCHMARKS = "results/benchmarks"
 
+# --- the chain of custody (signae.custody) ---------------------------------------------------------------
+RECORDS = "results/records"  # one record per file a job writes: its SHA-256, the job, what it read
+PARAMS = "results/params"  # one file per job: the parameters that decide its results, written by the workflow
+
 
 def number(value: float) -> str:
     """The text of a rate or sparsity in a file name: 0.125, 1, 1.5 (no trailing zeros)."""
@@ -89,6 +93,17 @@ def _tail(pattern: str) -> str:
     """A pattern without its ``results/`` folder and extension: the part a log or benchmark file repeats."""
     tail = pattern.removeprefix("results/")
     return re.sub(r"\.[a-z0-9]+$", "", tail)
+
+
+def record(path: str) -> str:
+    """The record of a file a job wrote (or of a pattern of such files): results/records/<path without its
+    results/ folder>.json."""
+    return f"{RECORDS}/{str(path).removeprefix('results/')}.json"
+
+
+def params(rule: str, pattern: str = "") -> str:
+    """The parameters file of a job of ``rule`` that writes ``pattern`` (signae.custody)."""
+    return f"{PARAMS}/{rule}/{_tail(pattern)}.json" if pattern else f"{PARAMS}/{rule}.json"
 
 
 def log(rule: str, pattern: str = "") -> str:

@@ -52,12 +52,21 @@ def verify_sha256(path: str | Path, recorded: str | None, record: str | Path, fi
         )
 
 
+#: {(real path, size, mtime, ctime, inode): SHA-256} of the files this process hashed: a job verifies an input
+#: against its record and then reads it through a module that verifies it again; the second costs nothing.
+_SHA256: dict[tuple, str] = {}
+
+
 def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    st = os.stat(path)
+    key = (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    if key not in _SHA256:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        _SHA256[key] = h.hexdigest()
+    return _SHA256[key]
 
 
 def content_sha256(paths, cache: str | Path) -> dict[str, str]:
@@ -88,12 +97,31 @@ def now_utc() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
+def json_text(obj) -> str:
+    """The JSON text every record of the pipeline is written as: sorted keys, two-space indent, a newline."""
+    return json.dumps(obj, indent=2, sort_keys=True, default=str, allow_nan=False) + "\n"
+
+
+def write_json_if_changed(path: str | Path, obj: dict) -> bool:
+    """Write ``obj`` as JSON unless the file already holds exactly that text, so that its age changes only
+    with its content (a job that reads it reruns only then); returns whether it was written."""
+    path = Path(path)
+    text = json_text(obj)
+    try:
+        if path.read_text() == text:
+            return False
+    except OSError:
+        pass
+    write_json(path, obj)
+    return True
+
+
 def write_json(path: str | Path, obj: dict) -> None:
     """Write obj as JSON, atomically (temporary name, then rename). A non-finite number (NaN, inf) is an
     error naming the file: it is not valid JSON and no result may hold one."""
     path = Path(path)
     try:
-        text = json.dumps(obj, indent=2, sort_keys=True, default=str, allow_nan=False) + "\n"
+        text = json_text(obj)
     except ValueError as err:
         raise ValueError(f"refusing to write {path}: it would hold a non-finite number ({err})") from err
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from .provenance import sha256_file
-
 #: Which figure a job serves, by its rule (the first folder of its benchmark file under results/benchmarks/,
 #: signae.paths.benchmark); the rule train serves figures 1-3 on isotropic data and figure 4 on the others.
 STAGES = {
@@ -127,9 +125,13 @@ def environment_html(run_jsons, claims_path) -> str:
     )
 
 
-def manifest(paths) -> str:
-    """sha256sum-style lines for every file, sorted by path."""
-    return "".join(f"{sha256_file(p)}  {p}\n" for p in sorted(set(map(str, paths))))
+def manifest(files, root=".") -> str:
+    """sha256sum-style lines for every file, sorted by path, from the records of the jobs that wrote them
+    (signae.custody), never by hashing what is on disk: ``sha256sum -c`` then checks the files against what
+    their jobs wrote."""
+    from .custody import read
+
+    return "".join(f"{read(p, root)['sha256']}  {p}\n" for p in sorted(set(map(str, files))))
 
 
 def summary(claims: pd.DataFrame, figures, report_hint: str) -> str:

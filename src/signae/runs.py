@@ -105,6 +105,16 @@ class RunSpec:
         return hidden_units(self.r, self.d)
 
     @classmethod
+    def from_wildcards(cls, w) -> RunSpec:
+        """The run a training job's wildcards name (those of paths.RUN, SPARSE_RUN or REAL_RUN)."""
+        keys = set(w.keys())
+        if "dataset" in keys:
+            return cls(w["dataset"], "sample", float(w["r"]), int(w["seed"]), variant=w["variant"])
+        if "p" in keys:
+            return cls(SPARSE, "sample", float(w["r"]), int(w["seed"]), d=int(w["d"]), sparsity=float(w["p"]))
+        return cls(w["source"], w["trainer"], float(w["r"]), int(w["seed"]), d=int(w["d"]))
+
+    @classmethod
     def from_path(cls, path: str | Path) -> RunSpec:
         """The run whose stem, .json or .npz ``path`` is (the inverse of :attr:`stem`)."""
         w = paths.parse(paths.SPARSE_RUN, path)
@@ -181,8 +191,43 @@ def save(result, meta: dict, npz_path: str | Path, json_path: str | Path) -> Non
     provenance.write_json(json_path, {**meta, "weights_sha256": digest})
 
 
+def identity(meta: dict) -> dict:
+    """What a run's metadata says it is: source, trainer, seed, the rate asked for and, as the kind of run has
+    them, d, the sparsity p, the variant."""
+    keys = ("source", "trainer", "seed", "d", "sparsity", "variant")
+    out = {k: meta[k] for k in keys if k in meta and meta[k] is not None}
+    out["r"] = meta.get("r_asked", meta.get("r"))
+    if "variant" in out:
+        out.pop("d", None)  # a real run's d is its data's, not part of its name
+    return out
+
+
+def check_identity(meta: dict, json_path: str | Path) -> None:
+    """Refuse a run whose metadata names another run than its path does (a run's files copied over another's)."""
+    spec = RunSpec.from_path(json_path)
+    named = {"source": spec.source, "trainer": spec.trainer, "seed": spec.seed, "r": spec.r}
+    named |= {"d": spec.d} if spec.d is not None else {}
+    named |= {"sparsity": spec.sparsity} if spec.sparsity is not None else {}
+    named |= {"variant": spec.variant} if spec.variant is not None else {}
+    recorded = identity(meta)
+    wrong = [k for k in named if k not in recorded or not _same(recorded[k], named[k], k)]
+    if wrong:
+        k = wrong[0]
+        raise RunFileError(
+            f"{json_path} is the run of {k} = {recorded.get(k)!r}, but its path names {k} = {named[k]!r}: another "
+            f"run's files were copied here; rerun it: snakemake --cores all --forcerun {json_path}"
+        )
+
+
+def _same(recorded, named, key: str) -> bool:
+    if key == "r" and isinstance(recorded, float | int):
+        return paths.number(recorded) == paths.number(named) or abs(recorded - named) <= 1e-9 * max(1.0, named)
+    return recorded == named
+
+
 def load(json_path: str | Path, verify: bool = True) -> tuple[dict, dict]:
-    """(metadata, arrays) of one run; the .npz beside the .json is checked against its recorded SHA-256."""
+    """(metadata, arrays) of one run. Checked: the .npz beside the .json against the SHA-256 the .json records, the
+    run the metadata names against the run its path names, and the final loss stored in both files."""
     json_path = Path(json_path)
     npz_path = json_path.with_suffix(".npz")
     fix = f"rerun it: snakemake --cores all --forcerun {json_path} (with the run's --configfile files before it)"
@@ -197,6 +242,12 @@ def load(json_path: str | Path, verify: bool = True) -> tuple[dict, dict]:
             provenance.verify_sha256(npz_path, meta.get("weights_sha256"), json_path, fix)
         except provenance.ChecksumMismatch as err:
             raise RunFileError(str(err)) from err
+        check_identity(meta, json_path)
     with np.load(npz_path) as z:
         arrays = {k: z[k] for k in z.files}
+    if verify and float(arrays["final_loss"]) != meta.get("final_loss"):
+        raise RunFileError(
+            f"{json_path} records the final loss {meta.get('final_loss')!r} but {npz_path} holds "
+            f"{float(arrays['final_loss'])!r}: one of them was changed after the run; {fix}"
+        )
     return meta, arrays

@@ -10,8 +10,9 @@ rule claims:
     input:
         tables=FIGURE_TABLES,
         code=claims_code(),
+        params=params_file("claims"),
     output:
-        report(paths.CLAIMS, caption="../report/claims.rst", category="Claims"),
+        **recorded(csv=report(paths.CLAIMS, caption="../report/claims.rst", category="Claims")),
     log:
         paths.log("claims"),
     benchmark:
@@ -19,7 +20,7 @@ rule claims:
     conda:
         "../../environment.yml"
     params:
-        # [(figure number, [(claims function, its tolerances), ...]), ...] in the order of the tables
-        checks=[(fig.number, [(fn, registry.config_section(config, key)) for fn, key in fig.claims]) for fig in FIGURES],
+        # [(figure number, its table, [(claims function, its tolerances), ...]), ...] in the order of the tables
+        **recorded_params("claims", checks=claims_checks()),
     script:
         "../scripts/claims.py"

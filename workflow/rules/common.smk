@@ -39,9 +39,47 @@ wildcard_constraints:
     **WILDCARDS,
 
 
+# --- the chain of custody (signae.custody) -------------------------------------------------------------
+# Every output of a job comes with its record (results/records/...), written by the job; every job's parameters
+# that decide its results are a file (results/params/...), written here whenever the config changes them and
+# read by the job as an input: a job whose parameters changed reruns, whatever is left of Snakemake's own
+# records in .snakemake/, and its records name the parameters it ran with.
+RESULT_PARAMS = {}  # {rule: {name: value or function of the wildcards}}
+
+
+def recorded(**outputs):
+    """A rule's named outputs and, for each, its record (signae.paths.record), which signae.job writes."""
+    return {**outputs, **{f"record_{name}": paths.record(path) for name, path in outputs.items()}}
+
+
+def recorded_params(rule, **values):
+    """The parameters of ``rule`` that decide its results (for its params:), which params_file also writes."""
+    RESULT_PARAMS[rule] = values
+    return values
+
+
+def params_file(rule, pattern=""):
+    """An input function: the job's parameters file (signae.paths.params), written in the main snakemake process
+    when its content changes (signae.provenance.write_json_if_changed)."""
+
+    def file(wildcards):
+        path = paths.params(rule, pattern).format(**dict(wildcards.items()))
+        if workflow.is_main_process:
+            values = {k: v(wildcards) if callable(v) else v for k, v in RESULT_PARAMS[rule].items()}
+            provenance.write_json_if_changed(path, values)
+        return path
+
+    return file
+
+
+def here(files):
+    """Paths relative to the repository root (workflow.basedir) as paths from where snakemake runs."""
+    return [os.path.relpath(os.path.join(workflow.basedir, f)) for f in files]
+
+
 def code(script):
     """The package modules a script imports, transitively: editing one reruns exactly its jobs."""
-    return code_inputs(f"workflow/scripts/{script}", workflow.basedir)
+    return here(code_inputs(f"workflow/scripts/{script}", workflow.basedir))
 
 
 def figure(wildcards):
@@ -51,13 +89,21 @@ def figure(wildcards):
 
 def figure_code(wildcards, stage, script):
     """A figure rule's code: its script's imports and the modules of the function the stage runs."""
-    modules = module_inputs(registry.code_modules(figure(wildcards), stage), workflow.basedir)
+    modules = here(module_inputs(registry.code_modules(figure(wildcards), stage), workflow.basedir))
     return sorted(set(code(script)) | set(modules))
+
+
+def claims_checks():
+    """[(figure number, its table, [(claims function, its tolerances), ...]), ...] of the configured figures."""
+    return [
+        (fig.number, table, [(fn, registry.config_section(config, key)) for fn, key in fig.claims])
+        for fig, table in zip(FIGURES, FIGURE_TABLES)
+    ]
 
 
 def claims_code():
     functions = [fn for fig in FIGURES for fn in registry.code_modules(fig, "claims")]
-    return sorted(set(code("claims.py")) | set(module_inputs(functions, workflow.basedir)))
+    return sorted(set(code("claims.py")) | set(here(module_inputs(functions, workflow.basedir))))
 
 
 def check_device():
@@ -74,6 +120,23 @@ def check_device():
         )
 
 
+def check_writable():
+    """A folder the run writes to that exists but cannot be written (a read-only mount, a file where a folder
+    goes) fails when the workflow is read, named, rather than inside Snakemake's scan of it."""
+    for folder in ("results", "figures", "logs", ".previous"):
+        if not os.path.exists(folder):
+            continue
+        probe = os.path.join(folder, f".signae-write-test-{os.getpid()}")
+        try:
+            with open(probe, "w"):
+                pass
+            os.remove(probe)
+        except OSError as err:
+            raise ValueError(
+                f"{folder}/ cannot be written ({err.strerror}); make it writable (or move it away) and rerun"
+            ) from None
+
+
 # Shadow directories: the jobs that may run on a compute node run in one (`shadow: "minimal"`), so their
 # outputs move into place only when they succeed. The local rules (`localrules:` in data.smk, figures.smk,
 # claims.smk, report.smk) run in place: under a cluster executor Snakemake runs them in threads of its own
@@ -84,6 +147,7 @@ def check_device():
 if workflow.is_main_process:
     from signae import job
 
+    check_writable()
     # every job this run starts can tell whether this run is still there when it ends (an orphaned job
     # discards its outputs; signae.job.check_workflow_alive, docs/faults.md)
     os.environ[job.WORKFLOW_VARIABLE] = job.workflow_token()
@@ -107,13 +171,7 @@ def npzs(specs):
 
 def run_spec(wildcards):
     """The run a training job's wildcards name (signae.runs.RunSpec)."""
-    if "dataset" in wildcards.keys():
-        return RunSpec(wildcards.dataset, "sample", float(wildcards.r), int(wildcards.seed), variant=wildcards.variant)
-    if "p" in wildcards.keys():
-        return RunSpec(
-            "sparse", "sample", float(wildcards.r), int(wildcards.seed), d=int(wildcards.d), sparsity=float(wildcards.p)
-        )
-    return RunSpec(wildcards.source, wildcards.trainer, float(wildcards.r), int(wildcards.seed), d=int(wildcards.d))
+    return RunSpec.from_wildcards(wildcards)
 
 
 def settings(wildcards):

@@ -11,9 +11,9 @@ localrules:
 rule dataset:
     input:
         code=code("dataset.py"),
+        params=params_file("dataset", paths.IMAGES),
     output:
-        npz=f"{paths.IMAGES}.npz",
-        json=f"{paths.IMAGES}.json",
+        **recorded(npz=f"{paths.IMAGES}.npz", json=f"{paths.IMAGES}.json"),
     log:
         paths.log("dataset", paths.IMAGES),
     benchmark:
@@ -23,7 +23,7 @@ rule dataset:
     params:
         # the bytes of the user's files, not their paths: a file changed in place (even with its old timestamp
         # kept) is read again, a copy moved elsewhere is not (docs/faults.md)
-        sha256=lambda w: source_sha256(w.dataset),
+        **recorded_params("dataset", sha256=lambda w: source_sha256(w.dataset)),
         # where they are: functions of `input`, which Snakemake leaves out of its rerun check
         spec=lambda w, input: config["datasets"][w.dataset],
         download_root=lambda w, input: download_root(w.dataset),
@@ -34,11 +34,11 @@ rule dataset:
 rule preprocess:
     input:
         code=code("preprocess.py"),
+        params=params_file("preprocess", paths.VARIANT),
         npz=f"{paths.IMAGES}.npz",
         json=f"{paths.IMAGES}.json",
     output:
-        npz=f"{paths.VARIANT}.npz",
-        json=f"{paths.VARIANT}.json",
+        **recorded(npz=f"{paths.VARIANT}.npz", json=f"{paths.VARIANT}.json"),
     log:
         paths.log("preprocess", paths.VARIANT),
     benchmark:
@@ -50,10 +50,13 @@ rule preprocess:
     resources:
         mem_mb=real_mem_mb,
     params:
-        train_samples=config["realdata"]["train_samples"],
-        test_samples=config["realdata"]["test_samples"],
-        validation_samples=config["realdata"]["validation_samples"],
-        floor=config["realdata"]["whitening_floor"],
-        grayscale=lambda w: w.dataset == "cifar10" and config["realdata"]["cifar10_grayscale"],
+        **recorded_params(
+            "preprocess",
+            train_samples=config["realdata"]["train_samples"],
+            test_samples=config["realdata"]["test_samples"],
+            validation_samples=config["realdata"]["validation_samples"],
+            floor=config["realdata"]["whitening_floor"],
+            grayscale=lambda w: w.dataset == "cifar10" and config["realdata"]["cifar10_grayscale"],
+        ),
     script:
         "../scripts/preprocess.py"

@@ -6,10 +6,11 @@
 rule deep_decoder:
     input:
         code=code("deep_decoder.py"),
+        params=params_file("deep_decoder", paths.DEEP_DECODER),
         npz=f"{paths.SPARSE_RUN}.npz",
         json=f"{paths.SPARSE_RUN}.json",
     output:
-        paths.DEEP_DECODER,
+        **recorded(json=paths.DEEP_DECODER),
     log:
         paths.log("deep_decoder", paths.DEEP_DECODER),
     benchmark:
@@ -24,9 +25,9 @@ rule deep_decoder:
         runtime=deep_runtime,
         gpu=1 if USES_GPU else 0,
     params:
-        settings=registry.deep_decoder_settings(config),
-        device=config["device"],
-        deterministic=config["deterministic"],
+        **recorded_params("deep_decoder", settings=registry.deep_decoder_settings(config)),
+        device=lambda w, input: config["device"],
+        deterministic=lambda w, input: config["deterministic"],
     script:
         "../scripts/deep_decoder.py"
 
@@ -35,10 +36,11 @@ rule real_denoiser:
     input:
         unpack(lambda w: variant_input(w, "unwhitened")),
         code=code("real_denoiser.py"),
+        params=params_file("real_denoiser", paths.REAL_DENOISER),
         runs=lambda w: jsons(registry.real_runs(config, [(w.dataset, "unwhitened")])),
         weights=lambda w: npzs(registry.real_runs(config, [(w.dataset, "unwhitened")])),
     output:
-        paths.REAL_DENOISER,
+        **recorded(json=paths.REAL_DENOISER),
     log:
         paths.log("real_denoiser", paths.REAL_DENOISER),
     benchmark:
@@ -52,7 +54,6 @@ rule real_denoiser:
         mem_mb=real_mem_mb,
         runtime=real_runtime,
     params:
-        knots=config["realdata"]["denoiser"]["knots"],
-        seed=config["seed"],
+        **recorded_params("real_denoiser", knots=config["realdata"]["denoiser"]["knots"], seed=config["seed"]),
     script:
         "../scripts/real_denoiser.py"

@@ -12,8 +12,9 @@ rule figure_table:
     input:
         unpack(lambda w: registry.flat_inputs(figure(w), config)),
         code=lambda w: figure_code(w, "table", "figure_table.py"),
+        params=params_file("figure_table", paths.FIGURE),
     output:
-        f"{paths.FIGURE}.csv",
+        **recorded(csv=f"{paths.FIGURE}.csv"),
     log:
         paths.log("figure_table", paths.FIGURE),
     benchmark:
@@ -21,9 +22,10 @@ rule figure_table:
     conda:
         "../../environment.yml"
     params:
-        builder=lambda w: figure(w).table,
-        inputs=lambda w: figure(w).inputs(config),
-        settings=lambda w: figure(w).params(config),
+        **recorded_params(
+            "figure_table", builder=lambda w: figure(w).table, settings=lambda w: figure(w).params(config)
+        ),
+        inputs=lambda w, input: figure(w).inputs(config),  # the paths of input, named as the builder takes them
     script:
         "../scripts/figure_table.py"
 
@@ -32,9 +34,12 @@ rule figure_plot:
     input:
         table=f"{paths.FIGURE}.csv",
         code=lambda w: figure_code(w, "plot", "plot_figure.py"),
+        params=params_file("figure_plot", paths.FIGURE),
     output:
-        pdf=report(f"{paths.FIGURE}.pdf", caption="../report/figure.rst", category="Figures"),
-        png=report(f"{paths.FIGURE}.png", caption="../report/figure.rst", category="Figures"),
+        **recorded(
+            pdf=report(f"{paths.FIGURE}.pdf", caption="../report/figure.rst", category="Figures"),
+            png=report(f"{paths.FIGURE}.png", caption="../report/figure.rst", category="Figures"),
+        ),
     log:
         paths.log("figure_plot", paths.FIGURE),
     benchmark:
@@ -42,7 +47,10 @@ rule figure_plot:
     conda:
         "../../environment.yml"
     params:
-        plotter=lambda w: figure(w).plot,
-        caption=lambda w: registry.render_caption(figure(w), config, workflow.basedir),
+        **recorded_params(
+            "figure_plot",
+            plotter=lambda w: figure(w).plot,
+            caption=lambda w: registry.render_caption(figure(w), config, workflow.basedir),
+        ),
     script:
         "../scripts/plot_figure.py"

@@ -15,12 +15,18 @@ rule report_tables:
         claims=paths.CLAIMS,
         runs=jsons(RUNS),
     output:
-        claims=report(paths.fill(paths.REPORT, name="claims.html"), caption="../report/claims.rst", category="Claims"),
-        runtimes=report(
-            paths.fill(paths.REPORT, name="runtimes.csv"), caption="../report/runtimes.rst", category="Run times"
-        ),
-        environment=report(
-            paths.fill(paths.REPORT, name="environment.html"), caption="../report/environment.rst", category="Software"
+        **recorded(
+            claims=report(
+                paths.fill(paths.REPORT, name="claims.html"), caption="../report/claims.rst", category="Claims"
+            ),
+            runtimes=report(
+                paths.fill(paths.REPORT, name="runtimes.csv"), caption="../report/runtimes.rst", category="Run times"
+            ),
+            environment=report(
+                paths.fill(paths.REPORT, name="environment.html"),
+                caption="../report/environment.rst",
+                category="Software",
+            ),
         ),
     log:
         paths.log("report_tables"),
@@ -48,7 +54,7 @@ rule manifest:
         decoders=registry.decoder_files(config),  # figures 7 and 8's decoders fitted on trained encoders
         claims=paths.CLAIMS,
     output:
-        paths.MANIFEST,
+        **recorded(manifest=paths.MANIFEST),
     log:
         paths.log("manifest"),
     benchmark:

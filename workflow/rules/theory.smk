@@ -7,8 +7,9 @@
 rule untrained_baseline:
     input:
         code=code("untrained_baseline.py"),
+        params=params_file("untrained_baseline"),
     output:
-        paths.UNTRAINED,
+        **recorded(csv=paths.UNTRAINED),
     log:
         paths.log("untrained_baseline"),
     benchmark:
@@ -19,9 +20,12 @@ rule untrained_baseline:
         "../../environment.yml"
     threads: config["threads"]
     params:
-        d=config["limit"]["untrained"]["d"],
-        seeds=registry.seeds(config, config["limit"]["untrained"]["seeds"]),
-        r=config["limit"]["r"],
+        **recorded_params(
+            "untrained_baseline",
+            d=config["limit"]["untrained"]["d"],
+            seeds=registry.seeds(config, config["limit"]["untrained"]["seeds"]),
+            r=config["limit"]["r"],
+        ),
     script:
         "../scripts/untrained_baseline.py"
 
@@ -30,8 +34,9 @@ rule designed_real:
     input:
         unpack(variant_input),
         code=code("designed_real.py"),
+        params=params_file("designed_real", paths.DESIGNED),
     output:
-        paths.DESIGNED,
+        **recorded(csv=paths.DESIGNED),
     log:
         paths.log("designed_real", paths.DESIGNED),
     benchmark:
@@ -45,9 +50,10 @@ rule designed_real:
         mem_mb=real_mem_mb,
         runtime=real_runtime,
     params:
-        r=config["realdata"]["r"],
-        seeds=registry.seeds(config, config["realdata"]["seeds"]),
-        device=config["device"],
+        **recorded_params(
+            "designed_real", r=config["realdata"]["r"], seeds=registry.seeds(config, config["realdata"]["seeds"])
+        ),
+        device=lambda w, input: config["device"],
     script:
         "../scripts/designed_real.py"
 
@@ -56,11 +62,11 @@ rule gaussian_twin:
     input:
         unpack(variant_input),
         code=code("gaussian_twin.py"),
+        params=params_file("gaussian_twin", paths.TWIN),
         runs=lambda w: jsons(pair_runs(w)),
         weights=lambda w: npzs(pair_runs(w)),
     output:
-        csv=paths.TWIN,
-        json=paths.NORMS,
+        **recorded(csv=paths.TWIN, json=paths.NORMS),
     log:
         paths.log("gaussian_twin", paths.TWIN),
     benchmark:
@@ -75,10 +81,10 @@ rule gaussian_twin:
         runtime=real_runtime,
         gpu=1 if USES_GPU else 0,
     params:
-        r=config["realdata"]["r"],
-        twin=config["realdata"]["twin"],
-        seed=config["seed"],
-        device=config["device"],
+        **recorded_params(
+            "gaussian_twin", r=config["realdata"]["r"], twin=config["realdata"]["twin"], seed=config["seed"]
+        ),
+        device=lambda w, input: config["device"],
     script:
         "../scripts/gaussian_twin.py"
 
@@ -87,8 +93,9 @@ rule twin_trainer:
     input:
         unpack(lambda w: variant_input(w, "unwhitened")),
         code=code("twin_trainer.py"),
+        params=params_file("twin_trainer", paths.TWIN_TRAINER),
     output:
-        paths.TWIN_TRAINER,
+        **recorded(csv=paths.TWIN_TRAINER),
     log:
         paths.log("twin_trainer", paths.TWIN_TRAINER),
     benchmark:
@@ -103,10 +110,10 @@ rule twin_trainer:
         runtime=real_runtime,
         gpu=1 if USES_GPU else 0,
     params:
-        r=config["realdata"]["r"],
-        settings=config["realdata"]["trainer"],
-        seed=config["seed"],
-        device=config["device"],
+        **recorded_params(
+            "twin_trainer", r=config["realdata"]["r"], settings=config["realdata"]["trainer"], seed=config["seed"]
+        ),
+        device=lambda w, input: config["device"],
     script:
         "../scripts/twin_trainer.py"
 
@@ -115,10 +122,11 @@ rule structure:
     input:
         unpack(lambda w: variant_input(w, "unwhitened")),
         code=code("structure.py"),
+        params=params_file("structure", paths.STRUCTURE),
         runs=lambda w: jsons(registry.structure_runs(config, w.dataset)),
         weights=lambda w: npzs(registry.structure_runs(config, w.dataset)),
     output:
-        paths.STRUCTURE,
+        **recorded(csv=paths.STRUCTURE),
     log:
         paths.log("structure", paths.STRUCTURE),
     benchmark:
@@ -133,9 +141,12 @@ rule structure:
         runtime=real_runtime,
         gpu=1 if USES_GPU else 0,
     params:
-        r=config["realdata"]["structure"]["r"],
-        settings=config["realdata"]["trainer"],
-        seed=config["seed"],
-        device=config["device"],
+        **recorded_params(
+            "structure",
+            r=config["realdata"]["structure"]["r"],
+            settings=config["realdata"]["trainer"],
+            seed=config["seed"],
+        ),
+        device=lambda w, input: config["device"],
     script:
         "../scripts/structure.py"

@@ -6,9 +6,9 @@
 rule train:
     input:
         code=code("train.py"),
+        params=params_file("train", paths.RUN),
     output:
-        npz=f"{paths.RUN}.npz",
-        json=f"{paths.RUN}.json",
+        **recorded(npz=f"{paths.RUN}.npz", json=f"{paths.RUN}.json"),
     log:
         paths.log("train", paths.RUN),
     benchmark:
@@ -23,12 +23,10 @@ rule train:
         runtime=train_runtime,
         gpu=1 if USES_GPU else 0,
     params:
-        settings=settings,
-        step_keys=step_keys,
-        spectrum=spectrum_args,
-        covariance_seed=config["seed"],
-        device=config["device"],
-        deterministic=config["deterministic"],
+        **recorded_params("train", settings=settings, spectrum=spectrum_args, covariance_seed=config["seed"]),
+        step_keys=lambda w, input: step_keys(w),  # named if the run diverges
+        device=lambda w, input: config["device"],
+        deterministic=lambda w, input: config["deterministic"],
     script:
         "../scripts/train.py"
 
@@ -37,9 +35,9 @@ rule train_real:
     input:
         unpack(variant_input),
         code=code("train_real.py"),
+        params=params_file("train_real", paths.REAL_RUN),
     output:
-        npz=f"{paths.REAL_RUN}.npz",
-        json=f"{paths.REAL_RUN}.json",
+        **recorded(npz=f"{paths.REAL_RUN}.npz", json=f"{paths.REAL_RUN}.json"),
     log:
         paths.log("train_real", paths.REAL_RUN),
     benchmark:
@@ -54,9 +52,9 @@ rule train_real:
         runtime=real_runtime,
         gpu=1 if USES_GPU else 0,
     params:
-        settings=settings,
-        device=config["device"],
-        deterministic=config["deterministic"],
+        **recorded_params("train_real", settings=settings),
+        device=lambda w, input: config["device"],
+        deterministic=lambda w, input: config["deterministic"],
     script:
         "../scripts/train_real.py"
 
@@ -64,9 +62,9 @@ rule train_real:
 rule train_sparse:
     input:
         code=code("train_sparse.py"),
+        params=params_file("train_sparse", paths.SPARSE_RUN),
     output:
-        npz=f"{paths.SPARSE_RUN}.npz",
-        json=f"{paths.SPARSE_RUN}.json",
+        **recorded(npz=f"{paths.SPARSE_RUN}.npz", json=f"{paths.SPARSE_RUN}.json"),
     log:
         paths.log("train_sparse", paths.SPARSE_RUN),
     benchmark:
@@ -81,8 +79,8 @@ rule train_sparse:
         runtime=sparse_runtime,
         gpu=1 if USES_GPU else 0,
     params:
-        settings=settings,
-        device=config["device"],
-        deterministic=config["deterministic"],
+        **recorded_params("train_sparse", settings=settings),
+        device=lambda w, input: config["device"],
+        deterministic=lambda w, input: config["deterministic"],
     script:
         "../scripts/train_sparse.py"

@@ -8,7 +8,7 @@ from signae import claims, job, registry
 
 def main(sm) -> None:
     tables, checks = {}, {}
-    for path, (number, functions) in zip(sm.input.tables, sm.params.checks, strict=True):
+    for path, (number, _, functions) in zip(sm.input.tables, sm.params.checks, strict=True):
         tables[number] = pd.read_csv(path)
         registry.check_finite(tables[number], path)
         checks[number] = [(registry.resolve(fn), tol) for fn, tol in functions]

@@ -4,7 +4,7 @@ from signae import gaussian_source, job, runs
 
 
 def main(sm) -> None:
-    spec = runs.RunSpec.from_path(sm.output.json)
+    spec = runs.RunSpec.from_wildcards(sm.wildcards)
     p = sm.params
     result, meta = gaussian_source.run(spec, p.settings, p.spectrum, p.covariance_seed, p.device, p.step_keys)
     runs.save(result, {**meta, "rule": sm.rule}, sm.output.npz, sm.output.json)

@@ -4,7 +4,7 @@ from signae import job, real_source, runs
 
 
 def main(sm) -> None:
-    spec = runs.RunSpec.from_path(sm.output.json)
+    spec = runs.RunSpec.from_wildcards(sm.wildcards)
     result, meta = real_source.run(spec, sm.input.npz, sm.input.json, sm.params.settings, sm.params.device)
     runs.save(result, {**meta, "rule": sm.rule}, sm.output.npz, sm.output.json)
     print(

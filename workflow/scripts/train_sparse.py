@@ -5,7 +5,7 @@ from signae import job, runs, sparse_source
 
 
 def main(sm) -> None:
-    spec = runs.RunSpec.from_path(sm.output.json)
+    spec = runs.RunSpec.from_wildcards(sm.wildcards)
     result, meta = sparse_source.run(spec, sm.params.settings, sm.params.device)
     runs.save(result, {**meta, "rule": sm.rule}, sm.output.npz, sm.output.json)
     print(
