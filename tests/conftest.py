@@ -107,6 +107,14 @@ def _snakemake(cwd: Path, *args: str, timeout: int = 600) -> subprocess.Complete
     )
 
 
+def ran_nothing(wf: Path) -> bool:
+    """No job ran in the workflow folder wf: no logs, no figures, and in results/ at most the parameter files that
+    planning the jobs writes (results/params, the inputs of the jobs a dry run lists; signae.paths.params)."""
+    results = wf / "results"
+    planned = {p.name for p in results.iterdir()} <= {"params"} if results.exists() else True
+    return planned and not (wf / "logs").exists() and not (wf / "figures").exists()
+
+
 def _gaussian_only(wf: Path) -> Path:
     overlay = wf / "gauss.yaml"
     overlay.write_text("realdata:\n  datasets: []\n")

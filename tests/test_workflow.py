@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import _copy_finished, _copy_workflow, _gaussian_only, _snakemake, synthetic_images
+from conftest import _copy_finished, _copy_workflow, _gaussian_only, _snakemake, ran_nothing, synthetic_images
 
 from signae import paths, theory
 
@@ -32,7 +32,7 @@ def test_device_cuda_without_a_gpu_fails_before_any_job(repo_root, tmp_path):
     wf = _copy_workflow(repo_root, tmp_path)
     out = _snakemake(wf, "--cores", "1", "--config", "device=cuda")
     assert out.returncode != 0 and "device is 'cuda' but torch sees no GPU" in out.stderr
-    assert not (wf / "results").exists() and not (wf / "logs").exists()
+    assert ran_nothing(wf)
     assert _snakemake(wf, "--dry-run", "--config", "device=cuda").returncode == 0  # a dry run runs nothing
 
 
