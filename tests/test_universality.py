@@ -119,3 +119,18 @@ def test_twin_sample_rows_report_the_exact_risk_with_the_fitted_decoder_beside_i
     assert row["loss"] == res.extra["encoder_risk"] and row["loss_fitted_decoder"] == res.final_loss
     assert row["fit_samples"] == N and row["loss"] < row["loss_fitted_decoder"]
     assert row["predicted"] == theory.variant_prediction("unwhitened", lam, 16)
+
+
+def test_extrapolated_limit_is_exact_for_a_one_over_t_curve():
+    """eq. (49): a curve R(t) = R_inf + c / t, recorded every 30 steps as projected GD records it, gives back
+    R_inf and the relative correction (R(T) - R_inf) / R(T); a flat curve (converged) needs none; a curve still
+    falling fast needs a large one."""
+    from signae.twin import extrapolated_limit
+
+    steps = np.arange(30, 601, 30)
+    limit, correction = extrapolated_limit(steps, 0.2 + 3.0 / steps)
+    assert limit == pytest.approx(0.2, rel=1e-12)
+    assert correction == pytest.approx((3.0 / 600) / (0.2 + 3.0 / 600), rel=1e-12)
+    assert extrapolated_limit(steps, np.full(steps.shape, 0.3)) == (pytest.approx(0.3), pytest.approx(0.0))
+    _, fast = extrapolated_limit(steps, 0.2 + 30.0 / steps)
+    assert fast > 5 * correction

@@ -21,7 +21,15 @@ from conftest import _copy_finished, _copy_workflow, _gaussian_only, _snakemake,
 from signae import paths, theory
 
 # the figures that need no real data (Gaussian and sparse sources)
-FIGURES = ("fig1_limit", "fig2_dynamics", "fig3_features", "fig4_covariance", "fig7_sparse")
+FIGURES = (
+    "fig1_limit",
+    "fig2_dynamics",
+    "fig3_features",
+    "fig4_covariance",
+    "fig7_sparse",
+    "fig10_phase",
+    "fig11_message_passing",
+)
 REAL_FIGURES = ("fig5_universality", "fig6_reconstructions", "fig8_real_denoiser", "fig9_structure")
 
 
@@ -139,7 +147,7 @@ def _check_quick_run(wf: Path, out, overlay: Path) -> pd.DataFrame:
             assert path.is_file() and path.stat().st_size > 0, path
     claims = pd.read_csv(wf / "results" / "claims.csv")
     assert list(claims.columns) == ["claim", "figure", "predicted", "reproduced", "gap", "tolerance", "holds"]
-    assert set(claims.figure) == {1, 2, 3, 4, 5, 6, 7, 8, 9}
+    assert set(claims.figure) == {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
     gaussian = claims[claims.figure <= 4]
     assert gaussian.holds.all(), gaussian[~gaussian.holds].to_string()
     assert claims.gap.notna().all()  # every point's gap is reported, held or not

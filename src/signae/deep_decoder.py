@@ -57,7 +57,8 @@ def train(
     fresh samples of their own (the run's own are on others), so that all four decoders are judged on the same
     ``test_samples_per_unit * n`` test samples. Returns (losses, curve). losses: paired_loss_linear,
     paired_loss_learned_denoiser, paired_loss_deep_start (the piecewise-linear copy of that denoiser the
-    deep decoder starts from), loss_deep; paired_alpha, paired_noise_variance (the refit's calibration),
+    deep decoder starts from), loss_deep and its standard error loss_deep_se; paired_alpha,
+    paired_noise_variance (the refit's calibration),
     wall_time_s. curve: [(step, batch loss)] every tenth step and the last.
     """
     n, d = B.shape
@@ -94,20 +95,20 @@ def train(
             sched.step()
             if it % 10 == 0 or it == steps - 1:
                 curve.append((it, float(loss.detach())))
-    sse = {"linear": 0.0, "learned": 0.0, "deep_start": 0.0, "deep": 0.0}
-    with torch.no_grad():
-        for F, X in source.chunks(B, source.test_samples, g, chunk):
-            Xlin = F @ A.T
-            sse["linear"] += float((X - Xlin).double().square().sum())
-            sse["learned"] += float((X - denoiser(Xlin / alpha)).double().square().sum())
-            sse["deep_start"] += float((X - phi_start(Xlin / alpha)).double().square().sum())
-            sse["deep"] += float((X - model(F)).double().square().sum())
-    per = {k: s / (source.test_samples * d) for k, s in sse.items()}
+    model.eval()
+    decoders = {
+        "linear": lambda F: F @ A.T,
+        "learned": lambda F: denoiser(F @ A.T / alpha),
+        "deep_start": lambda F: phi_start(F @ A.T / alpha),
+        "deep": model,
+    }
+    per = source.test_losses(B, decoders, g, chunk)  # {name: (loss, standard error)}, the same test samples
     return {
-        "paired_loss_linear": per["linear"],
-        "paired_loss_learned_denoiser": per["learned"],
-        "paired_loss_deep_start": per["deep_start"],
-        "loss_deep": per["deep"],
+        "paired_loss_linear": per["linear"][0],
+        "paired_loss_learned_denoiser": per["learned"][0],
+        "paired_loss_deep_start": per["deep_start"][0],
+        "loss_deep": per["deep"][0],
+        "loss_deep_se": per["deep"][1],
         "paired_alpha": alpha,
         "paired_noise_variance": v,
         "wall_time_s": time.perf_counter() - start,

@@ -1,9 +1,10 @@
 """Generated parts of the documentation: the figure table, read from the figure registry
-(signae.registry); the run-time table, read from a real run's benchmark files; the list of claims
-that do not hold, read from a real run's claims table; and what an edit of each module reruns, read from
-Snakemake's own dry runs.
+(signae.registry); the claim families, read from signae.claims.FAMILIES; the run-time table, read from a
+real run's benchmark files; the list of claims that do not hold, read from a real run's claims table; and
+what an edit of each module reruns, read from Snakemake's own dry runs.
 
     python -m signae.docs README.md [--runtimes results/report/runtimes.csv]
+    python -m signae.docs docs/claims.md
     python -m signae.docs docs/findings.md --claims results/claims.csv
     python -m signae.docs docs/layout.md --reruns
 
@@ -33,6 +34,25 @@ def figure_table() -> str:
             f"{names([fn for fn, _ in fig.claims])} | `{fig.caption}` |"
         )
     return "\n".join(rows)
+
+
+def claim_families() -> str:
+    """Markdown: every claim family of signae.claims.FAMILIES, by figure: what it compares with, its tolerance and
+    the argument for it, what would make it fail, and the test that shows it failing."""
+    from .claims import FAMILIES
+
+    lines = []
+    for fam in FAMILIES:
+        lines += [
+            f"### Figure {fam.figure}: {fam.name}",
+            "",
+            f"- **Compared with:** {fam.prediction}.",
+            f"- **Tolerance:** {fam.tolerance}.",
+            f"- **Fails for:** {fam.fails}.",
+            f"- **Checked by:** `signae.claims.{fam.function}`; shown failing in `{fam.test}`.",
+            "",
+        ]
+    return "\n".join(lines)
 
 
 def runtime_table(csv_path: str | Path) -> str:
@@ -165,6 +185,8 @@ def main() -> None:
     text = Path(a.file).read_text()
     if "<!-- BEGIN figure-table -->" in text:
         text = replace_block(text, "figure-table", figure_table())
+    if "<!-- BEGIN claim-families -->" in text:
+        text = replace_block(text, "claim-families", claim_families())
     if a.runtimes:
         text = replace_block(text, "runtime-table", runtime_table(a.runtimes))
     if a.claims:

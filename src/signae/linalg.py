@@ -26,6 +26,15 @@ def haar_rotation(d: int, seed: int) -> np.ndarray:
     return Q * np.sign(np.diag(R))
 
 
+def ideal_encoder(n: int, d: int, seed: int) -> np.ndarray:
+    """The encoder the limit R*(r) assumes, drawn at random (docs/theory.md eq. (48)): for n <= d, n orthonormal
+    rows of a Haar rotation; for n > d, a tight frame, the first d columns of a Haar rotation of R^n with unit
+    rows (Bbar^T Bbar close to (n/d) I). -> (n, d) unit rows."""
+    if n <= d:
+        return haar_rotation(d, seed)[:n]
+    return unit_rows(haar_rotation(n, seed)[:, :d])
+
+
 def matrix_power(evals: np.ndarray, evecs: np.ndarray, power: float) -> np.ndarray:
     """Sigma^power = Q diag(lambda^power) Q^T from Sigma's eigendecomposition. (d,), (d, d) -> (d, d)."""
     return (evecs * evals**power) @ evecs.T

@@ -36,9 +36,11 @@ VARIANT = "results/data/{dataset}/{variant}"  # .npz: a preprocessed variant; .j
 RUN = "results/runs/{source}/{trainer}/d{d}_r{r}_seed{seed}"  # Gaussian data (figures 1-4)
 SPARSE_RUN = "results/runs/sparse/sample/p{p}_d{d}_r{r}_seed{seed}"  # sparse data (figure 7)
 REAL_RUN = "results/real/{dataset}/{variant}/r{r}_seed{seed}"  # real images (figures 5, 6, 8, 9)
+PHASE = "results/runs/phase/p{p}_d{d}_r{r}"  # figure 10: .json every run and candidate at one point, .npz encoders
 
 # --- decoders fitted on trained encoders, and theory checks -----------------------------------------------
 DEEP_DECODER = "results/decoders/deep/p{p}_d{d}_r{r}_seed{seed}.json"  # figure 7, depth
+MESSAGE_PASSING = "results/decoders/message_passing/p{p}_r{r}.json"  # figure 11: the unrolled decoder at every d
 REAL_DENOISER = "results/decoders/real/{dataset}.json"  # figure 8
 UNTRAINED = "results/theory/untrained.csv"  # figure 1: untrained Gaussian encoders
 DESIGNED = "results/real/{dataset}/{variant}/designed.csv"  # figure 5: the designed encoder

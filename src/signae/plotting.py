@@ -306,8 +306,9 @@ def plot_fig6(table: pd.DataFrame, pdf_path, png_path) -> None:
 
 def plot_fig7(table: pd.DataFrame, pdf_path, png_path) -> None:
     """Sparse data. Top: loss vs r per sparsity p, with R*(r), the denoised prediction mmse_BG(p, v(r)) and
-    the trained points (linear decoder by d; the two denoisers at the largest d). Bottom: the linear
-    decoder's relative gap to R*(r) against d, the rows' axis alignment against d, one line per p, and
+    the trained points (linear decoder by d; the two denoisers and the ideal encoder's values at the largest d).
+    Bottom: the trained encoder's linear-decoder loss relative to the ideal encoder's at the same d (eq. (48)),
+    against d, the rows' axis alignment against d, one line per p, and
     depth: the deep decoder's loss relative to the learned denoiser on the same samples, against r."""
     apply_style()
     ps = sorted(table.p.unique(), reverse=True)
@@ -331,6 +332,11 @@ def plot_fig7(table: pd.DataFrame, pdf_path, png_path) -> None:
             pts = top[top.series == series].groupby("r").loss.mean()
             label = "posterior-mean denoiser" if series == "eta" else "learned denoiser"
             ax.plot(pts.index, pts.values, marker, color=color, ms=6, mfc="none", label=f"{label}, d={dims[-1]}")
+        ref = table[table.kind == "reference"].astype({"d": int})
+        ref = ref[(ref.p == p) & (ref.d == dims[-1])]
+        for series, color in (("linear", "black"), ("eta", "tab:red")):
+            pts = ref[ref.series == series].groupby("r").loss.mean()
+            ax.plot(pts.index, pts.values, "+", color=color, ms=8, label=f"ideal encoder, {series}, d={dims[-1]}")
         ax.set_xscale("log", base=2)
         ax.set_ylim(0, 1.02)
         ax.set_title(f"p = {p:g}")
@@ -339,7 +345,10 @@ def plot_fig7(table: pd.DataFrame, pdf_path, png_path) -> None:
             ax.set_ylabel("test loss  E||x - x_hat||² / d")
             ax.legend(fontsize=6, loc="lower left")
     lin = trained[trained.series == "linear"].copy()
-    lin["gap"] = 100 * (lin.loss / lin.predicted - 1)
+    keys = ["p", "r", "d", "seed"]
+    ideal = table[(table.kind == "reference") & (table.series == "linear")].astype({"d": int})[[*keys, "loss"]]
+    lin = lin.merge(ideal.rename(columns={"loss": "ideal"}), on=keys, how="left")
+    lin["gap"] = 100 * (lin.loss / lin.ideal - 1)
     colors = sns.color_palette("viridis", n_colors=len(ps))
     ax_gap, ax_ipr = axes[1, 0], axes[1, 1]
     for i, p in enumerate(ps):
@@ -353,8 +362,8 @@ def plot_fig7(table: pd.DataFrame, pdf_path, png_path) -> None:
     ax_gap.axhline(0, color="black", lw=0.8)
     ax_gap.set_xscale("log", base=2)
     ax_gap.set_xlabel("d")
-    ax_gap.set_ylabel("linear decoder above R*(r) (%)")
-    ax_gap.set_title("gap to R*(r), each r", fontsize=9)
+    ax_gap.set_ylabel("trained vs ideal encoder, linear decoder (%)")
+    ax_gap.set_title("trained vs ideal encoder at the same d, each r", fontsize=9)
     ax_gap.legend(fontsize=6)
     ax_ipr.axhline(3, color="gray", ls=":", lw=1)
     ax_ipr.set_xscale("log", base=2)
@@ -386,8 +395,9 @@ def plot_fig7(table: pd.DataFrame, pdf_path, png_path) -> None:
 
 def plot_fig8(table: pd.DataFrame, pdf_path, png_path) -> None:
     """The pixel-domain denoiser on real images. Per data set: test loss against r, linear decoder and
-    denoised (mean over seeds, each seed as a faint point), and the fitted function phi (reconstructed
-    pixel value -> denoised pixel value) at every r, first seed."""
+    denoised (mean over seeds, each seed as a faint point) with the scalar-channel prediction (docs/theory.md
+    eq. (50)), and the fitted function phi (reconstructed pixel value -> denoised pixel value) at every r, first
+    seed."""
     apply_style()
     datasets = list(dict.fromkeys(table.dataset))
     fig, axes = plt.subplots(
@@ -404,6 +414,8 @@ def plot_fig8(table: pd.DataFrame, pdf_path, png_path) -> None:
             ax.plot(pts.r, pts.loss, marker, color=color, ms=3, alpha=0.3)
             mean = pts.groupby("r").loss.mean()
             ax.plot(mean.index, mean.values, marker + "-", color=color, ms=5, label=label)
+        pred = sub[sub.series == "denoised"].groupby("r").predicted.mean()
+        ax.plot(pred.index, pred.values, "--", color="black", lw=1, label="scalar-channel MMSE (eq. (50))")
         ax.set_xscale("log", base=2)
         ax.set_ylim(bottom=0)
         ax.set_xlabel("r = n/d")
@@ -431,9 +443,10 @@ def plot_fig8(table: pd.DataFrame, pdf_path, png_path) -> None:
 
 #: Figure 9's series: (data, encoder) -> (marker, colour, label).
 FIG9_SERIES = {
-    ("images", "trained"): ("o", "tab:blue", "trained, images"),
+    ("images", "refined"): ("D", "tab:cyan", "refined from designed (figure 5), images"),
+    ("images", "trained"): ("o", "tab:blue", "trained from a Gaussian start, images"),
     ("images", "designed"): ("s", "tab:gray", "designed, images"),
-    ("shuffled", "trained"): ("o", "tab:orange", "trained, components shuffled"),
+    ("shuffled", "trained"): ("o", "tab:orange", "trained from a Gaussian start, components shuffled"),
     ("shuffled", "designed"): ("s", "tab:brown", "designed, components shuffled"),
 }
 
@@ -490,4 +503,109 @@ def plot_fig9(table: pd.DataFrame, pdf_path, png_path) -> None:
         ax.set_title(f"{dataset}: learned allocation, r = {r0:.3g}", fontsize=9)
         ax.legend(fontsize=6)
     fig.suptitle("What training exploits in the images beyond their covariance")
+    _save(fig, pdf_path, png_path)
+
+
+def plot_fig10(table: pd.DataFrame, pdf_path, png_path) -> None:
+    """The phase transition of the Bernoulli-Rademacher source (docs/theory.md eq. (51) to eq. (54)). Left: test loss
+    against p per d: the closed forms (the identity's, eq. (52), dashed; R*(r), solid), both candidates measured at
+    the same d (open markers) and the trained runs (filled, mean over seeds, one marker per initialisation).
+    Middle: the rows' mean concentration sum_j bbar_ij^4 against p (3/(d+2): a random direction; 1: an axis), with
+    p*(n) of eq. (54) per d. Right: p*(n) and the measured crossing interval against d."""
+    apply_style()
+    fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.0), layout="constrained")
+    ax_loss, ax_shape, ax_cross = axes
+    dims = sorted(int(d) for d in table.d.dropna().unique())
+    colors = dict(zip(dims, sns.color_palette("viridis", n_colors=len(dims)), strict=True))
+    markers = {"gaussian": "o", "rotation": "s"}
+    for d in dims:
+        sub = table[table.d == d]
+        th = sub[sub.kind == "theory"]
+        ident = th[th.init == "identity"].sort_values("p")
+        ax_loss.plot(ident.p, ident.loss, "--", color=colors[d], lw=1, label=f"identity, closed form, d={d}")
+        rot = th[th.init != "identity"].sort_values("p")
+        if d == dims[0]:
+            ax_loss.plot(rot.p, rot.loss, "-", color="black", lw=1, label="R*(r) (rotation, d -> infinity)")
+        cand = sub[sub.kind == "candidate"]
+        for name, marker in (("rotation", "D"), ("identity", "^")):
+            pts = cand[cand.init == name].sort_values("p")
+            ax_loss.plot(pts.p, pts.loss, marker, color=colors[d], mfc="none", ms=6)
+        runs = sub[sub.kind == "trained"]
+        for init, grp in runs.groupby("init"):
+            mean = grp.groupby("p")[["loss", "concentration"]].mean()
+            ax_loss.plot(mean.index, mean.loss, markers.get(init, "o"), color=colors[d], ms=4)
+            ax_shape.plot(mean.index, mean.concentration, markers.get(init, "o") + "-", color=colors[d], ms=4, lw=1,
+                          label=f"d={d}, {init} start")  # fmt: skip
+        crit = float(sub.critical.dropna().iloc[0]) if sub.critical.notna().any() else None
+        if crit is not None:
+            ax_shape.axvline(crit, color=colors[d], ls=":", lw=1)
+    ax_loss.plot([], [], "D", color="gray", mfc="none", label="rotation, measured")
+    ax_loss.plot([], [], "^", color="gray", mfc="none", label="identity, measured")
+    ax_loss.plot([], [], "o", color="gray", label="trained (Gaussian start; squares: rotation start)")
+    ax_loss.set_xlabel("sparsity p")
+    ax_loss.set_ylabel("test loss  E||x - x_hat||² / d")
+    ax_loss.legend(fontsize=6)
+    ax_shape.axhline(0.5, color="gray", lw=0.8)
+    ax_shape.set_yscale("log")
+    ax_shape.set_xlabel("sparsity p")
+    ax_shape.set_ylabel("rows' concentration Σ b̄⁴ (1: an axis)")
+    ax_shape.set_title("dotted: p*(n), eq. (54)", fontsize=9)
+    ax_shape.legend(fontsize=6)
+    runs = table[table.kind == "trained"]
+    if not runs.empty:
+        crit = runs.groupby("d").critical.first()
+        ax_cross.plot(crit.index, crit.values, "k-o", ms=4, label="p*(n), eq. (54)")
+        for d, grp in runs.groupby("d"):
+            conc = grp.groupby("p").concentration.mean()
+            loc = conc[conc > 0.5]
+            if len(loc):
+                first = float(loc.index.min())
+                last = float(conc[conc.index < first].index.max()) if (conc.index < first).any() else 0.0
+                ax_cross.plot([d, d], [last, first], "-", color=colors[int(d)], lw=4, alpha=0.6)
+            else:
+                ax_cross.plot([d], [float(conc.index.max())], "^", color=colors[int(d)], ms=8)
+        ax_cross.plot([], [], "-", color="gray", lw=4, alpha=0.6, label="measured crossing (▲: none up to this p)")
+        ax_cross.set_xscale("log", base=2)
+    ax_cross.set_xlabel("d")
+    ax_cross.set_ylabel("critical sparsity")
+    ax_cross.legend(fontsize=6)
+    fig.suptitle("Bernoulli-Rademacher data: when the identity beats a random rotation, and what training finds")
+    _save(fig, pdf_path, png_path)
+
+
+def plot_fig11(table: pd.DataFrame, pdf_path, png_path) -> None:
+    """Message passing on sparse data (docs/theory.md eq. (55), eq. (56)). One panel per p: test loss against the
+    depth k of the unrolled decoder (k = 0: its first linear step; k = 1: one denoiser), the state evolution as
+    d -> infinity (black line, one per r), the ideal encoder at every d (open markers, darker for larger d) and the
+    trained encoders of figure 7 (filled)."""
+    apply_style()
+    ps = sorted(table.p.unique(), reverse=True)
+    fig, axes = plt.subplots(1, len(ps), figsize=(3.6 * len(ps), 3.8), squeeze=False, layout="constrained")
+    runs = table[table.kind == "unrolled"]
+    dims = sorted(int(d) for d in runs[runs.encoder == "ideal"].d.unique())
+    shades = sns.color_palette("Blues", n_colors=len(dims) + 1)[1:]
+    rates = sorted(table.r.unique())
+    styles = dict(zip(rates, ["-", "--", ":", "-."] * 4, strict=False))
+    for j, p in enumerate(ps):
+        ax = axes[0, j]
+        for r in rates:
+            se = table[(table.kind == "state evolution") & (table.p == p) & (table.r == r)].sort_values("depth")
+            ax.plot(se.depth, se.loss, styles[r], color="black", lw=1.2, label=f"state evolution, r={r:g}")
+            sub = runs[(runs.p == p) & (runs.r == r)]
+            for k, d in enumerate(dims):
+                pts = sub[(sub.encoder == "ideal") & (sub.d == d)].sort_values("depth")
+                ax.plot(pts.depth, pts.loss, "o", color=shades[k], mfc="none", ms=4,
+                        label=f"ideal encoder, d={d}" if r == rates[0] else None)  # fmt: skip
+            tr = sub[sub.encoder == "trained"].groupby("depth").loss.mean()
+            ax.plot(tr.index, tr.values, "s", color="tab:orange", ms=3,
+                    label="trained encoder (figure 7)" if r == rates[0] else None)  # fmt: skip
+        shown = table[(table.p == p) & table.loss.notna()].loss
+        if shown.max() > 2 * shown.min():  # a log scale only where the losses span more than a factor 2
+            ax.set_yscale("log")
+        ax.set_xlabel("depth k (linear steps)")
+        ax.set_title(f"p = {p:g}")
+        if j == 0:
+            ax.set_ylabel("test loss  E||x - x_hat||² / d")
+            ax.legend(fontsize=6)
+    fig.suptitle("Sparse data: the decoder that unrolls message passing, against its state evolution")
     _save(fig, pdf_path, png_path)

@@ -43,11 +43,50 @@ def _batches(B: torch.Tensor, A: torch.Tensor, X: torch.Tensor, chunk: int = 819
         yield torch.sign(x @ B.T) @ A.T, x  # (k, d), (k, d)
 
 
+def scalar_channel_mmse(values: np.ndarray, v: float, bins: int = 4096) -> float:
+    """MMSE of a scalar t drawn from the empirical distribution of ``values`` (any shape, pooled) observed as
+    y = t + sqrt(v) w, w ~ N(0, 1) (docs/theory.md eq. (50)): E[(t - E[t | y])^2], by quadrature over y on a grid
+    of step sqrt(v) / 16 reaching 8 sqrt(v) beyond the values. The distribution is the histogram of ``values`` on
+    ``bins`` equal bins (exact for values on at most that many levels, such as 8-bit pixels)."""
+    t = np.asarray(values, dtype=np.float64).reshape(-1)
+    counts, edges = np.histogram(t, bins=bins)
+    sums, _ = np.histogram(t, bins=edges, weights=t)
+    keep = counts > 0
+    atoms, w = sums[keep] / counts[keep], counts[keep] / counts.sum()  # (K,) each bin's mean value and weight
+    sd = math.sqrt(v)
+    y = np.arange(atoms.min() - 8 * sd, atoms.max() + 8 * sd, sd / 16)  # (G,)
+    log_k = -0.5 * ((y[:, None] - atoms[None, :]) / sd) ** 2 + np.log(w)[None, :]  # (G, K)
+    log_k -= log_k.max(axis=1, keepdims=True)
+    post = np.exp(log_k)
+    post /= post.sum(axis=1, keepdims=True)  # (G, K): P(t = atom | y)
+    mean = post @ atoms  # (G,) E[t | y]
+    var = post @ atoms**2 - mean**2  # (G,) Var[t | y]
+    density = np.exp(-0.5 * ((y[:, None] - atoms[None, :]) / sd) ** 2) @ w / (sd * math.sqrt(2 * math.pi))  # (G,)
+    return float(np.sum(var * density) * (sd / 16))
+
+
+def channel(pairs, mean: torch.Tensor) -> tuple[float, float]:
+    """(alpha, v) of the linear decoder's output read as a scalar channel in pixel units (docs/theory.md eq. (50)):
+    with c = t - mean and c_lin = u - mean per pixel (pairs: chunks of (u, t) (k, d); mean (d,)),
+    alpha = <c, c_lin> / <c, c> and v = mean (c_lin / alpha - c)^2, the noise level the linear decoder leaves once
+    its shrinkage is undone, as on sparse data. One pass: v from the three sums."""
+    cc = cl_c = clcl = 0.0
+    count = 0
+    for u, t in pairs:
+        c, cl = (t - mean).double(), (u - mean).double()
+        cc, cl_c, clcl = cc + float(c.square().sum()), cl_c + float((c * cl).sum()), clcl + float(cl.square().sum())
+        count += c.numel()
+    alpha = cl_c / cc
+    return alpha, (clcl / alpha**2 - 2 * cl_c / alpha + cc) / count
+
+
 def fit(prep: Prepared, A: np.ndarray, B: np.ndarray, knots: int, seed: int = 0) -> dict:
     """Fit phi on the training split, measure both splits (docs/theory.md eq. (43)). A (d, n), B (n, d): the
     run's decoder and encoder; ``seed`` draws the training rows whose reconstructions set phi's range.
 
-    Returns: loss_linear / loss_denoised (test split), train_loss_linear / train_loss_denoised,
+    Returns: loss_linear / loss_denoised (test split; loss_denoised_se its standard error over the test images),
+    train_loss_linear / train_loss_denoised, the channel (alpha, noise_variance) of :func:`channel` and
+    predicted_denoised, the scalar-channel MMSE of the training split's pixel values at that noise (eq. (50)),
     trivial / train_trivial (each split's mean ||x||^2 / d: the loss of predicting the training mean), and
     the fitted phi as knots u (K,) and phi(u) (K,) in pixel units. Memory stays O(chunk * d): the training
     split is streamed three times (range, fit, loss).
@@ -68,22 +107,31 @@ def fit(prep: Prepared, A: np.ndarray, B: np.ndarray, knots: int, seed: int = 0)
     lo, hi = (float(q) for q in torch.quantile(u, torch.tensor([TAIL, 1 - TAIL])))
     phi = fit_piecewise_linear(pairs(Xtr), lo, hi, knots)
 
-    def losses(X):  # -> (linear, denoised) loss in x units
-        sse_lin = sse_den = 0.0
+    def losses(X):  # -> (linear, denoised, the denoised loss's standard error) in x units
+        sse_lin = total = squares = 0.0
         with torch.no_grad():
             for u, target in pairs(X):
                 sse_lin += float((u - target).double().square().sum())
-                sse_den += float((phi(u) - target).double().square().sum())
-        return scale**2 * sse_lin / X.numel(), scale**2 * sse_den / X.numel()
+                per = scale**2 * (phi(u) - target).double().square().mean(dim=1)  # (k,) one per image
+                total, squares = total + float(per.sum()), squares + float(per.square().sum())
+        den = total / len(X)
+        return scale**2 * sse_lin / X.numel(), den, math.sqrt(max(squares / len(X) - den**2, 0.0) / len(X))
 
-    test_lin, test_den = losses(Xte)
-    train_lin, train_den = losses(Xtr)
+    test_lin, test_den, test_se = losses(Xte)
+    train_lin, train_den, _ = losses(Xtr)
+    alpha, v = channel(pairs(Xtr), mean_t)
+    pixels = prep.x_train / np.float32(scale) + mean.astype(np.float32)  # (N, d) the training split's pixel values
+    predicted = scale**2 * scalar_channel_mmse(pixels, v)  # eq. (50), in x units
     grid = torch.linspace(lo, hi, knots)
     with torch.no_grad():
         curve = phi(grid)
     return {
         "loss_linear": test_lin,
         "loss_denoised": test_den,
+        "loss_denoised_se": test_se,
+        "alpha": alpha,
+        "noise_variance": v,
+        "predicted_denoised": predicted,
         "train_loss_linear": train_lin,
         "train_loss_denoised": train_den,
         "trivial": float(Xte.double().square().mean()),

@@ -142,6 +142,24 @@ def sparse_runs(config: dict) -> list[RunSpec]:
     ]
 
 
+def phase_points(config: dict) -> list[dict]:
+    """Figure 10: every (p, d, r) of the phase section, one job each (all seeds and initialisations)."""
+    ph = config["phase"]
+    return [{"p": p, "d": d, "r": r} for p in ph["p"] for d in ph["d"] for r in ph["r"]]
+
+
+def phase_files(config: dict) -> list[str]:
+    """Figure 10's inputs: the .json of every point of :func:`phase_points`."""
+    return [paths.fill(paths.PHASE, **point) + ".json" for point in phase_points(config)]
+
+
+def phase_settings(config: dict) -> dict:
+    """What one point of figure 10 runs with: the phase section's trainer, seeds (from the base seed) and
+    initialisations (signae.sparse_source.phase_point)."""
+    ph = config["phase"]
+    return {"trainer": dict(ph["trainer"]), "seeds": seeds(config, ph["seeds"]), "inits": list(ph["inits"])}
+
+
 def deep_decoder_file(spec: RunSpec) -> str:
     """The deep decoder fitted on a sparse run's encoder (figure 7)."""
     return paths.fill(paths.DEEP_DECODER, p=spec.sparsity, d=spec.d, r=spec.r, seed=spec.seed)
@@ -150,6 +168,28 @@ def deep_decoder_file(spec: RunSpec) -> str:
 def deep_decoder_files(config: dict) -> list[str]:
     """Figure 7's deep decoders: every sparse run at the d of sparse.depth.d."""
     return [deep_decoder_file(s) for s in sparse_runs(config) if s.d in config["sparse"]["depth"]["d"]]
+
+
+def message_passing_files(config: dict) -> list[str]:
+    """Figure 11: one file per (p, r) of the sparse section (the unrolled decoder at every d of
+    sparse.message_passing.d, and on the trained encoders of the largest sparse.d)."""
+    sp = config["sparse"]
+    if not sp["message_passing"]["d"]:
+        return []
+    return [paths.fill(paths.MESSAGE_PASSING, p=p, r=r) for p in sp["p"] for r in sp["r"] if r <= 1]
+
+
+def message_passing_runs(config: dict, p: float, r: float) -> list[RunSpec]:
+    """The trained encoders figure 11 runs the unrolled decoder on: figure 7's runs at (p, r) and its largest d."""
+    top = max(config["sparse"]["d"])
+    return [s for s in sparse_runs(config) if s.sparsity == p and s.r == r and s.d == top]
+
+
+def message_passing_settings(config: dict) -> dict:
+    """What one point of figure 11 runs with: sparse.message_passing, the test sample size of figure 7's runs, and
+    the base seed of the fresh samples (signae.message_passing.evaluate)."""
+    mp = config["sparse"]["message_passing"]
+    return {**mp, "test_samples_per_unit": config["sparse"]["trainer"]["test_samples_per_unit"], "seed": config["seed"]}
 
 
 def real_denoiser_files(config: dict) -> dict[str, str]:
@@ -161,8 +201,8 @@ def real_denoiser_files(config: dict) -> dict[str, str]:
 
 
 def decoder_files(config: dict) -> list[str]:
-    """Every decoder fitted on trained encoders that the configured figures read (figures 7 and 8)."""
-    return deep_decoder_files(config) + list(real_denoiser_files(config).values())
+    """Every decoder fitted on trained encoders that the configured figures read (figures 7, 8 and 11)."""
+    return deep_decoder_files(config) + list(real_denoiser_files(config).values()) + message_passing_files(config)
 
 
 def all_runs(config: dict) -> list[RunSpec]:
@@ -350,7 +390,7 @@ FIGURES: dict[str, Figure] = {
             inputs=lambda c: {"denoised": real_denoiser_files(c)},
             table="signae.tables.real_denoiser_table",
             plot="signae.plotting.plot_fig8",
-            claims=(("signae.claims.real_denoiser_claims", None),),
+            claims=(("signae.claims.real_denoiser_claims", "realdata.claims"),),
             caption="workflow/report/fig8.rst",
             real_data=True,
             enabled=lambda c: "unwhitened" in c["realdata"]["variants"],
@@ -365,6 +405,26 @@ FIGURES: dict[str, Figure] = {
             caption="workflow/report/fig9.rst",
             real_data=True,
             enabled=lambda c: bool(structure_files(c)),
+        ),
+        Figure(
+            "fig10_phase",
+            10,
+            inputs=lambda c: {"points": phase_files(c)},
+            table="signae.tables.phase_table",
+            plot="signae.plotting.plot_fig10",
+            claims=(("signae.claims.phase_claims", "phase.claims"),),
+            caption="workflow/report/fig10.rst",
+            enabled=lambda c: bool(c["phase"]["p"]),
+        ),
+        Figure(
+            "fig11_message_passing",
+            11,
+            inputs=lambda c: {"points": message_passing_files(c)},
+            table="signae.tables.message_passing_table",
+            plot="signae.plotting.plot_fig11",
+            claims=(("signae.claims.message_passing_claims", "sparse.claims"),),
+            caption="workflow/report/fig11.rst",
+            enabled=lambda c: bool(message_passing_files(c)),
         ),
     )
 }

@@ -348,6 +348,8 @@ def universality_table(
                     "predicted": rec["predicted"],
                     # the twin-sample rows: the same encoder with the decoder fitted on N samples (eq. (32))
                     **({"loss_fitted_decoder": rec["loss_fitted_decoder"]} if "loss_fitted_decoder" in rec else {}),
+                    # projected GD's rows: its risk extrapolated to t -> infinity, the trainer's reference (eq. (49))
+                    **{k: rec[k] for k in ("loss_extrapolated", "extrapolation", "steps") if k in rec},
                 }
             )
     for path in runs:
@@ -425,8 +427,10 @@ def sparse_table(runs, deep=()) -> pd.DataFrame:
     R*(r) (the linear decoder's limit) and mmse_BG(p, v(r)) (the denoised prediction). One row per run and
     decoder: "linear" (predicted R*(r)), "eta" (the posterior-mean denoiser) and "learned" (the learned
     coordinate-wise denoiser), both predicted mmse_BG(p, v(r)); ``calibrated`` is mmse_BG(p, v) at the noise
-    variance v measured for that encoder. The linear rows also carry the rows' axis alignment
-    (signae.evaluate.axis_alignment) and the exact risk of the axis-aligned encoder where n <= d.
+    variance v measured for that encoder, ``loss_se`` each test loss's standard error. The linear rows also carry
+    the rows' axis alignment (signae.evaluate.axis_alignment) and the exact risk of the axis-aligned encoder where
+    n <= d. Rows of kind "reference" hold the same three losses of the ideal encoder at the run's d and n with the
+    same decoder fits (signae.sparse_source.reference, eq. (48)): the finite-d value each claim compares with.
 
     ``deep``: the deep decoders (signae.deep_decoder, eq. (42)), one "deep" row each, with the linear
     decoder's and the learned denoiser's losses on the same test samples (``paired_linear``,
@@ -443,6 +447,7 @@ def sparse_table(runs, deep=()) -> pd.DataFrame:
                 **common,
                 "series": "linear",
                 "loss": meta["final_loss"],
+                "loss_se": meta["final_loss_se"],
                 "predicted": meta["predicted_loss"],
                 "axis_alignment": float(evaluate.axis_alignment(arrays["B"]).mean()),
                 "axis_aligned_risk": axis,
@@ -454,8 +459,26 @@ def sparse_table(runs, deep=()) -> pd.DataFrame:
                     **common,
                     "series": series,
                     "loss": meta[key],
+                    "loss_se": meta[f"{key}_se"],
                     "predicted": meta["predicted_denoised"],
                     "calibrated": meta["calibrated_denoised"],
+                }
+            )
+        ideal = meta["reference"]  # the ideal encoder at this d and n, same decoder fits (eq. (48))
+        for series, key, predicted in (
+            ("linear", "loss", meta["predicted_loss"]),
+            ("eta", "loss_eta", meta["predicted_denoised"]),
+            ("learned", "loss_learned_denoiser", meta["predicted_denoised"]),
+        ):
+            rows.append(
+                {
+                    **common,
+                    "kind": "reference",
+                    "series": series,
+                    "loss": ideal[key],
+                    "loss_se": ideal["loss_se" if key == "loss" else f"{key}_se"],
+                    "predicted": predicted,
+                    "calibrated": sparse.mmse(p, ideal["noise_variance"]) if series != "linear" else None,
                 }
             )
     for path in deep:
@@ -469,6 +492,7 @@ def sparse_table(runs, deep=()) -> pd.DataFrame:
                 "seed": rec["seed"],
                 "series": "deep",
                 "loss": rec["loss_deep"],
+                "loss_se": rec["loss_deep_se"],
                 "predicted": sparse.denoised_prediction(rec["sparsity"], rec["r"]),
                 "paired_linear": rec["paired_loss_linear"],
                 "paired_learned": rec["paired_loss_learned_denoiser"],
@@ -492,10 +516,55 @@ def sparse_table(runs, deep=()) -> pd.DataFrame:
     return df.astype({"d": "Int64", "seed": "Int64"})
 
 
+def phase_table(points) -> pd.DataFrame:
+    """Figure 10: the phase transition of the Bernoulli-Rademacher source (docs/theory.md eq. (51) to eq. (54)).
+    ``points``: the rule train_phase's JSON files. Rows of kind "trained" (one per run: init, seed, test loss and
+    its standard error, the rows' mean concentration sum_j bbar_ij^4 and largest |entry|) and "candidate" (the
+    rotation and the identity at the same d with the same decoder fit), each with ``critical`` = p*(n) of
+    eq. (54); rows of kind "theory": the closed forms on a grid of p per d and r, the axis-aligned risk
+    (eq. (52), "identity") and R*(r) ("rotation, d -> infinity")."""
+    rows, shapes = [], set()
+    for path in points:
+        rec = json.loads(Path(path).read_text())
+        shapes.add((rec["d"], rec["n"]))
+        rows += [{**row, "critical": rec["critical_sparsity"]} for row in rec["rows"]]
+    for d, n in sorted(shapes):
+        critical = sparse.critical_sparsity(n / d, "rademacher", n)
+        for p in np.linspace(0.05, 1.0, 96):
+            base = {"kind": "theory", "p": float(p), "d": d, "n": n, "r": n / d, "critical": critical}
+            rows.append({**base, "init": "identity", "loss": sparse.axis_aligned_risk(float(p), n, d, "rademacher")})
+            rows.append({**base, "init": "rotation, d -> infinity", "loss": theory.optimal_risk(n / d)})
+    df = pd.DataFrame(rows)
+    first = ["kind", "init", "p", "d", "n", "r", "seed", "loss"]
+    return df[[c for c in first if c in df] + [c for c in df if c not in first]].astype({"d": "Int64"})
+
+
+def message_passing_table(points) -> pd.DataFrame:
+    """Figure 11: the decoder that unrolls message passing (docs/theory.md eq. (55), eq. (56)). ``points``: the rule
+    message_passing's JSON files, one per (p, r). Rows of kind "state evolution" (the ideal encoder as
+    d -> infinity, ``loss`` at depth k = 0 ... K: k = 0 the first linear step, k = 1 the single denoiser) and
+    "unrolled" (one per encoder, d, seed and depth: ``loss`` and ``loss_se`` measured on fresh samples,
+    ``predicted`` the state evolution of that encoder's own spectrum)."""
+    rows = []
+    for path in points:
+        rec = json.loads(Path(path).read_text())
+        p, r = rec["sparsity"], rec["r"]
+        rows += [{"kind": "state evolution", "encoder": "ideal", "p": p, "r": r, "depth": k, "loss": v}
+                 for k, v in enumerate(rec["state_evolution"])]  # fmt: skip
+        for enc in rec["encoders"]:
+            base = {"kind": "unrolled", "encoder": enc["encoder"], "p": p, "r": r, "d": enc["d"], "seed": enc["seed"]}
+            for k, (loss, se, pred) in enumerate(zip(enc["loss"], enc["loss_se"], enc["state_evolution"], strict=True)):
+                rows.append({**base, "depth": k, "loss": loss, "loss_se": se, "predicted": pred})
+    df = pd.DataFrame(rows, columns=["kind", "encoder", "p", "r", "d", "seed", "depth", "loss", "loss_se", "predicted"])
+    return df.astype({"d": "Int64", "seed": "Int64"})
+
+
 def real_denoiser_table(denoised: dict) -> pd.DataFrame:
     """Figure 8: the pixel-domain denoiser after the linear decoder on real images (docs/theory.md eq. (43)).
     ``denoised``: {dataset: the rule real_denoiser's JSON}. One row per run and decoder ("linear",
-    "denoised") with the test loss (``loss``) and the training loss (``train_loss``), and the fitted
+    "denoised") with the test loss (``loss``) and the training loss (``train_loss``); the denoised rows carry the
+    test loss's standard error, the linear decoder's noise level in pixel units and the prediction, the
+    scalar-channel MMSE of the training pixels at that level (eq. (50)); and the fitted
     function as rows of series "phi" (pixel value ``u`` -> ``value``), for every run."""
     rows = []
     for dataset, path in denoised.items():
@@ -508,11 +577,17 @@ def real_denoiser_table(denoised: dict) -> pd.DataFrame:
                         "series": series,
                         "loss": rec[f"loss_{series}"],
                         "train_loss": rec[f"train_loss_{series}"],
+                        **(
+                            {"loss_se": rec["loss_denoised_se"], "predicted": rec["predicted_denoised"],
+                             "noise_variance": rec["noise_variance"]}
+                            if series == "denoised" else {}
+                        ),
                     }
-                )
+                )  # fmt: skip
             curve = zip(rec["phi_u"], rec["phi"], strict=True)
             rows += [{**common, "series": "phi", "u": u, "value": v} for u, v in curve]
-    df = pd.DataFrame(rows, columns=["dataset", "r", "d", "seed", "series", "loss", "train_loss", "u", "value"])
+    columns = ["dataset", "r", "d", "seed", "series", "loss", "train_loss", "loss_se", "predicted", "noise_variance"]
+    df = pd.DataFrame(rows, columns=[*columns, "u", "value"])
     return df.astype({"d": "Int64", "seed": "Int64"})
 
 
@@ -521,7 +596,8 @@ def structure_table(structure: dict) -> pd.DataFrame:
     ``structure``: {dataset: the rule structure's CSV}. Rows of kind "encoder" (test loss, water-filling,
     mean sign efficiency and excess kurtosis of the projections, localisation, misallocated fraction), "unit"
     (one unit's statistics) and "allocation" (learned m_i per eigen-direction), for data "images" and
-    "shuffled" (principal components shuffled independently) and encoder "trained" and "designed"."""
+    "shuffled" (principal components shuffled independently) and encoder "trained" (from a Gaussian start, on
+    that data), "designed" and, on the images, "refined" (figure 5's runs)."""
     frames = [pd.read_csv(path).assign(dataset=dataset) for dataset, path in structure.items()]
     df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["dataset", "kind", "loss"])
     first = ["dataset", "kind", "data", "encoder", "r", "d", "seed"]

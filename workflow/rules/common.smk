@@ -246,6 +246,39 @@ def sparse_runtime(wildcards, attempt):
     return res.train_runtime_min(d, hidden_units(float(wildcards.r), d), t["batch"], t["steps"], RATE_FLOPS, attempt)
 
 
+def phase_mem_mb(wildcards, attempt):
+    """A point of figure 10: one run's memory at a time (the runs of a point run one after another)."""
+    d, t = int(wildcards.d), config["phase"]["trainer"]
+    return res.train_mem_mb(d, hidden_units(float(wildcards.r), d), max(t["batch"], t["eval_samples"]), attempt)
+
+
+def phase_runtime(wildcards, attempt):
+    """A point of figure 10: every seed and initialisation, one after another."""
+    d, ph = int(wildcards.d), config["phase"]
+    runs = ph["seeds"] * len(ph["inits"])
+    t = ph["trainer"]
+    return runs * res.train_runtime_min(
+        d, hidden_units(float(wildcards.r), d), t["batch"], t["steps"], RATE_FLOPS, attempt
+    )
+
+
+def message_passing_mem_mb(wildcards, attempt):
+    """A point of figure 11: the unrolled decoder's iterates on a chunk of 4096 samples at the largest d, float64."""
+    d = max(config["sparse"]["message_passing"]["d"] + config["sparse"]["d"])
+    return int(attempt * (1000 + 40 * 4096 * d * 8 / 2**20))
+
+
+def message_passing_runtime(wildcards, attempt):
+    """A point of figure 11: K linear steps (four matrix products of the samples with d x d matrices) per encoder."""
+    sp = config["sparse"]
+    mp = sp["message_passing"]
+    flops = sum(
+        8 * mp["iterations"] * sp["trainer"]["test_samples_per_unit"] * hidden_units(float(wildcards.r), d) * d * d
+        for d in mp["d"] + [max(sp["d"])] * sp["seeds"]
+    )
+    return max(1, int(attempt * (2 + 4 * flops / RATE_FLOPS / 60)))
+
+
 def deep_runtime(wildcards, attempt):
     d, dp = int(wildcards.d), config["sparse"]["depth"]
     return res.train_runtime_min(d, d, dp["batch"], dp["steps"], RATE_FLOPS, attempt)

@@ -1,6 +1,7 @@
 # Stage 3b: decoders fitted after training, on the trained encoders: the deep decoder on sparse data
-# (figure 7, signae.deep_decoder) and the pixel-domain denoiser after the linear decoder on real images
-# (figure 8, signae.real_denoiser).
+# (figure 7, signae.deep_decoder), the pixel-domain denoiser after the linear decoder on real images
+# (figure 8, signae.real_denoiser), and the unrolled message-passing decoder on sparse data (figure 11,
+# signae.message_passing: nothing fitted, run on ideal and trained encoders).
 
 
 rule deep_decoder:
@@ -57,3 +58,29 @@ rule real_denoiser:
         **recorded_params("real_denoiser", knots=config["realdata"]["denoiser"]["knots"], seed=config["seed"]),
     script:
         "../scripts/real_denoiser.py"
+
+
+rule message_passing:
+    input:
+        code=code("message_passing.py"),
+        params=params_file("message_passing", paths.MESSAGE_PASSING),
+        runs=lambda w: jsons(registry.message_passing_runs(config, float(w.p), float(w.r))),
+        weights=lambda w: npzs(registry.message_passing_runs(config, float(w.p), float(w.r))),
+    output:
+        **recorded(json=paths.MESSAGE_PASSING),
+    log:
+        paths.log("message_passing", paths.MESSAGE_PASSING),
+    benchmark:
+        paths.benchmark("message_passing", paths.MESSAGE_PASSING)
+    shadow:
+        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+    conda:
+        "../../environment.yml"
+    threads: config["threads"]
+    resources:
+        mem_mb=message_passing_mem_mb,
+        runtime=message_passing_runtime,
+    params:
+        **recorded_params("message_passing", settings=registry.message_passing_settings(config)),
+    script:
+        "../scripts/message_passing.py"

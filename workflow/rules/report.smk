@@ -51,7 +51,7 @@ rule manifest:
             for ds, v in registry.real_pairs(config)
             for pattern in (paths.DESIGNED, paths.TWIN, paths.NORMS)
         ],
-        decoders=registry.decoder_files(config),  # figures 7 and 8's decoders fitted on trained encoders
+        decoders=registry.decoder_files(config),  # figures 7, 8 and 11's decoders on trained encoders
         claims=paths.CLAIMS,
     output:
         **recorded(manifest=paths.MANIFEST),

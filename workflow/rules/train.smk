@@ -84,3 +84,30 @@ rule train_sparse:
         deterministic=lambda w, input: config["deterministic"],
     script:
         "../scripts/train_sparse.py"
+
+
+rule train_phase:
+    input:
+        code=code("train_phase.py"),
+        params=params_file("train_phase", paths.PHASE),
+    output:
+        **recorded(npz=f"{paths.PHASE}.npz", json=f"{paths.PHASE}.json"),
+    log:
+        paths.log("train_phase", paths.PHASE),
+    benchmark:
+        paths.benchmark("train_phase", paths.PHASE)
+    shadow:
+        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+    conda:
+        "../../environment.yml"
+    threads: config["threads"]
+    resources:
+        mem_mb=phase_mem_mb,
+        runtime=phase_runtime,
+        gpu=1 if USES_GPU else 0,
+    params:
+        **recorded_params("train_phase", settings=registry.phase_settings(config)),
+        device=lambda w, input: config["device"],
+        deterministic=lambda w, input: config["deterministic"],
+    script:
+        "../scripts/train_phase.py"

@@ -1,0 +1,185 @@
+"""Message passing for the one-bit encoder y = sgn(B x): the state evolution of generalized vector AMP (GVAMP;
+Schniter, Rangan, Fletcher 2016) for a rotationally invariant B and an i.i.d. source, and the decoder that runs
+its iterations on samples (docs/theory.md section 11; figure 7's depth panel).
+
+Every iteration has three steps. The source's posterior-mean denoiser acts on x, seen through a Gaussian channel
+of precision gamma1x; the sign channel's posterior mean acts on z = B x, given a Gaussian pseudo-prior of precision
+tau1z and the bits; a linear (LMMSE) step combines the two "extrinsic" messages (precisions gamma2x and tau2z)
+through B. The state evolution tracks the four precisions; its mean squared error after k linear steps,
+mmse_x(gamma1x), is what the decoder unrolled k times reaches as d -> infinity. Rows are taken unit-norm
+(sgn(B x) does not see their norms), so z has unit variance when x has.
+
+Pure functions on numbers (state evolution) and on tensors (the decoder): nothing here trains.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from . import sparse
+from .linalg import unit_rows
+
+#: Gauss-Hermite nodes and weights (probabilists': weight exp(-u^2 / 2)), for expectations over N(0, 1)
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(160)
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+
+
+def _mills(t):
+    """phi(t) / Phi(t), stable for large |t| (numpy or torch)."""
+    if isinstance(t, torch.Tensor):
+        return torch.exp(-0.5 * t.square() - 0.5 * math.log(2 * math.pi) - torch.special.log_ndtr(t))
+    from scipy.special import log_ndtr
+
+    return np.exp(-0.5 * t**2 - 0.5 * math.log(2 * math.pi) - log_ndtr(t))
+
+
+def sign_channel(p1z: torch.Tensor, tau1z: float, y: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """Posterior mean of z (any shape) under the pseudo-prior z ~ N(p1z, 1/tau1z) given y = sgn(z), and the mean
+    posterior variance (docs/theory.md eq. (55)): with V = 1/tau1z, t = y p1z / sqrt(V) and a = phi(t) / Phi(t),
+    E[z | y] = p1z + y sqrt(V) a and Var[z | y] = V (1 - a (t + a))."""
+    sd = 1.0 / math.sqrt(tau1z)
+    t = y * p1z / sd
+    a = _mills(t)
+    mean = p1z + y * sd * a
+    var = (sd**2) * (1 - a * (t + a))
+    return mean, float(var.mean())
+
+
+def sign_channel_mmse(V: float) -> float:
+    """E Var(z | p, sgn(z)) for z = p + sqrt(V) g with p ~ N(0, 1 - V), g ~ N(0, 1) (so z ~ N(0, 1)), 0 < V <= 1:
+    the sign channel's error in the state evolution (docs/theory.md eq. (55)); 1 - 2/pi at V = 1 (no prior
+    information), by Gauss-Hermite quadrature over p."""
+    V = min(max(V, 1e-12), 1.0)
+    t = math.sqrt((1 - V) / V) * _NODES  # t = p / sqrt(V) for y = +1; y = -1 is the mirror image
+    from scipy.special import ndtr
+
+    a = _mills(t)
+    return float(2 * np.sum(_WEIGHTS * ndtr(t) * V * (1 - a * (t + a))))
+
+
+def prior_mmse(p: float, gamma: float, law: str = "gaussian") -> float:
+    """The source's denoiser error of eq. (55): one coordinate of the Bernoulli-Gaussian source (p = 1: Gaussian) seen
+    as x + N(0, 1/gamma), mmse_BG(p, 1/gamma); 1 at gamma = 0."""
+    if law != "gaussian":
+        raise ValueError(f"the state evolution is implemented for the Bernoulli-Gaussian source, got law {law!r}")
+    return 1.0 if gamma <= 0 else sparse.mmse(p, 1.0 / gamma)
+
+
+def prior_denoiser(r1x: torch.Tensor, gamma1x: float, p: float) -> tuple[torch.Tensor, float]:
+    """The source's denoiser of eq. (55): E[x | r1x] and the mean posterior variance for r1x = x + N(0, 1/gamma1x),
+    x Bernoulli-Gaussian (:func:`signae.sparse.posterior_moments`); at gamma1x = 0 the prior itself (mean 0,
+    variance 1)."""
+    if gamma1x <= 0:
+        return torch.zeros_like(r1x), 1.0
+    mean, var = sparse.posterior_moments(r1x, p, 1.0 / gamma1x)
+    return mean, float(var.mean())
+
+
+def spectrum(n: int, d: int) -> np.ndarray:
+    """The eigenvalues of Bbar^T Bbar (d,) of the ideal encoder, as the linear step of eq. (55) needs them: n ones and
+    d - n zeros (n <= d), or d values n / d (a tight frame, n > d)."""
+    if n <= d:
+        return np.concatenate([np.ones(n), np.zeros(d - n)])
+    return np.full(d, n / d)
+
+
+def state_evolution(p: float, r: float, iterations: int, eigenvalues: np.ndarray | None = None) -> np.ndarray:
+    """The mean squared error per coordinate of GVAMP on y = sgn(B x), x i.i.d. Bernoulli-Gaussian of sparsity p
+    (p = 1: Gaussian), B with unit rows, right-rotationally invariant, n = r d rows, the spectrum of Bbar^T Bbar
+    given by ``eigenvalues`` (d,) (default: :func:`spectrum` at d = 1000) (docs/theory.md eq. (55), eq. (56)).
+    Entry 0 is the first linear step's estimate (R*(r) for the ideal encoder at r <= 1: the linear decoder);
+    entry k >= 1 is mmse_x(gamma1x) after k linear steps, the source's denoiser applied: entry 1 is
+    mmse_BG(p, v(r)), the single denoiser's value. -> (iterations + 1,)"""
+    lam = spectrum(round(r * 1000), 1000) if eigenvalues is None else np.asarray(eigenvalues, dtype=float)
+    n_over_d = lam.sum() / len(lam)  # tr(Bbar^T Bbar) / d = n / d for unit rows
+    gamma1x, tau1z = 0.0, 1.0
+    out = []
+    for _ in range(iterations):
+        gamma2x = 1.0 / prior_mmse(p, gamma1x) - gamma1x  # x-denoiser: extrinsic precision
+        tau2z = 1.0 / sign_channel_mmse(1.0 / tau1z) - tau1z  # sign channel: extrinsic precision
+        v2x = float(np.mean(1.0 / (gamma2x + tau2z * lam)))  # LMMSE on x: its error
+        v2z = float(np.mean(lam / (gamma2x + tau2z * lam))) / n_over_d  # LMMSE on z = B x
+        if not out:
+            out.append(v2x)
+        gamma1x, tau1z = 1.0 / v2x - gamma2x, 1.0 / v2z - tau2z
+        out.append(prior_mmse(p, gamma1x))
+    return np.asarray(out)
+
+
+def unrolled(B, Y: torch.Tensor, p: float, iterations: int) -> list[torch.Tensor]:
+    """GVAMP run ``iterations`` times on the bits Y = sgn(X B^T) (N, n) of the encoder B (n, d), with the
+    Bernoulli-Gaussian posterior mean as the source's denoiser (docs/theory.md eq. (56)): the decoder the state
+    evolution describes, K layers deep, nothing trained. Returns the estimates of x, [(N, d)] * (iterations + 1),
+    float64, as :func:`state_evolution` counts them: the first linear step's, then the denoiser's after each
+    linear step. The linear step uses the eigendecomposition of Bbar^T Bbar, computed once."""
+    Bb = unit_rows(torch.as_tensor(B, dtype=torch.float64))  # (n, d)
+    Y = Y.to(torch.float64)
+    n, d = Bb.shape
+    lam, W = torch.linalg.eigh(Bb.T @ Bb)  # (d,), (d, d)
+    lam = lam.clamp(min=0.0)
+    N = Y.shape[0]
+    r1x, gamma1x = torch.zeros(N, d, dtype=torch.float64), 0.0
+    p1z, tau1z = torch.zeros(N, n, dtype=torch.float64), 1.0
+    out = []
+    for _ in range(iterations):
+        x1, v1x = prior_denoiser(r1x, gamma1x, p)
+        gamma2x = 1.0 / v1x - gamma1x
+        r2x = (x1 / v1x - gamma1x * r1x) / gamma2x  # (N, d)
+        z1, v1z = sign_channel(p1z, tau1z, Y)
+        tau2z = 1.0 / v1z - tau1z
+        p2z = (z1 / v1z - tau1z * p1z) / tau2z  # (N, n)
+        inv = 1.0 / (gamma2x + tau2z * lam)  # (d,)
+        x2 = ((gamma2x * r2x + tau2z * p2z @ Bb) @ W * inv) @ W.T  # (N, d)
+        v2x = float(inv.mean())
+        v2z = float((lam * inv).sum()) / n
+        if not out:
+            out.append(x2)
+        gamma1x, tau1z = 1.0 / v2x - gamma2x, 1.0 / v2z - tau2z
+        r1x = (x2 / v2x - gamma2x * r2x) / gamma1x
+        p1z = (x2 @ Bb.T / v2z - tau2z * p2z) / tau1z  # (N, n)
+        out.append(prior_denoiser(r1x, gamma1x, p)[0])
+    return out
+
+
+def evaluate(B, p: float, iterations: int, samples: int, seed: int, chunk: int = 4096) -> dict:
+    """The unrolled decoder on the encoder B (n, d) for fresh Bernoulli-Gaussian samples (seed ``seed``): per
+    depth k = 0 ... iterations (:func:`unrolled`), the test loss ||x - x_hat||^2 / d averaged over ``samples``
+    samples and its standard error; and the state evolution of B's own spectrum (eq. (56)).
+    -> {"loss": [...], "loss_se": [...], "state_evolution": [...]}"""
+    Bt = torch.as_tensor(B, dtype=torch.float64)  # (n, d)
+    n, d = Bt.shape
+    g = torch.Generator().manual_seed(seed)
+    sums = np.zeros((iterations + 1, 2))  # per depth: sum and sum of squares of the per-sample losses
+    for start in range(0, samples, chunk):
+        X = sparse.draw(min(chunk, samples - start), d, p, g, dtype=torch.float64)  # (k, d)
+        for k, est in enumerate(unrolled(Bt, sparse.sign_bit(X @ Bt.T), p, iterations)):
+            per = (X - est).square().mean(dim=1)  # (k,)
+            sums[k] += (float(per.sum()), float(per.square().sum()))
+    mean = sums[:, 0] / samples
+    se = np.sqrt(np.maximum(sums[:, 1] / samples - mean**2, 0.0) / samples)
+    lam = np.linalg.eigvalsh((unit_rows(Bt).T @ unit_rows(Bt)).numpy()).clip(min=0.0)
+    return {
+        "loss": mean.tolist(),
+        "loss_se": se.tolist(),
+        "state_evolution": state_evolution(p, n / d, iterations, lam).tolist(),
+    }
+
+
+class MessagePassingFailed(RuntimeError):
+    """A loss of the unrolled decoder that cannot be right (not finite, not below the trivial risk 1); nothing is
+    saved."""
+
+
+def check(record: dict, what: str) -> None:
+    """Stop, naming the fix, when a loss of :func:`evaluate` cannot be right: not finite, or not below the trivial
+    risk 1 (Sigma = I: the loss of predicting 0)."""
+    bad = [(k, x) for k, x in enumerate(record["loss"]) if not (math.isfinite(x) and 0 <= x < 1.0)]
+    if bad:
+        k, x = bad[0]
+        raise MessagePassingFailed(
+            f"the unrolled decoder on the {what}: the loss after {k} steps is {x:.6g}, not in [0, 1) (1 is the "
+            "trivial risk); nothing was saved. Lower sparse.message_passing.iterations, or rerun the encoder's job"
+        )

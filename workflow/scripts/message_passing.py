@@ -1,0 +1,35 @@
+"""Rule message_passing: one (p, r) of figure 11 -> JSON: the unrolled decoder's test loss at every depth on the
+ideal encoder at every d and on the trained encoders of figure 7's largest d, with the state evolution of each
+encoder's spectrum and of the ideal one (signae.message_passing)."""
+
+from signae import job, linalg, message_passing, provenance, runs, theory
+
+
+def main(sm) -> None:
+    p, r = float(sm.wildcards.p), float(sm.wildcards.r)
+    s = sm.params.settings
+    K, seed = s["iterations"], s["seed"]
+    records = []
+    for d in s["d"]:  # the ideal encoder: random orthonormal rows (eq. (48))
+        n = theory.hidden_units(r, d)
+        res = message_passing.evaluate(linalg.ideal_encoder(n, d, seed), p, K, s["test_samples_per_unit"] * n, seed)
+        records.append({"encoder": "ideal", "d": d, "n": n, "seed": seed, **res})
+    for path in sm.input.runs:  # the encoders training found (figure 7)
+        meta, arrays = runs.load(path)
+        n, d = arrays["B"].shape
+        res = message_passing.evaluate(arrays["B"], p, K, s["test_samples_per_unit"] * n, seed + 1)
+        records.append({"encoder": "trained", "d": d, "n": n, "seed": meta["seed"], "run": path, **res})
+    for rec in records:
+        message_passing.check(rec, f"p={p:g}, r={r:g}, {rec['encoder']} encoder at d={rec['d']}")
+        print(f"p={p:g} r={r:g} {rec['encoder']} d={rec['d']}: loss by depth {[round(x, 5) for x in rec['loss']]}, "
+              f"state evolution {[round(x, 5) for x in rec['state_evolution']]}")  # fmt: skip
+    record = {
+        "rule": sm.rule, "sparsity": p, "r": r, "iterations": K, "settings": s,
+        "state_evolution": message_passing.state_evolution(p, r, K).tolist(), "encoders": records,
+        "versions": provenance.package_versions(), "device": provenance.device_info("cpu"),
+    }  # fmt: skip
+    provenance.write_json(sm.output.json, {**record, "finished_utc": provenance.now_utc()})
+
+
+if __name__ == "__main__":
+    job.run(main, "message_passing", globals())
