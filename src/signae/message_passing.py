@@ -109,12 +109,15 @@ def state_evolution(p: float, r: float, iterations: int, eigenvalues: np.ndarray
     return np.asarray(out)
 
 
-def unrolled(B, Y: torch.Tensor, p: float, iterations: int) -> list[torch.Tensor]:
+def unrolled(B, Y: torch.Tensor, p: float, iterations: int, damping: float = 1.0) -> list[torch.Tensor]:
     """GVAMP run ``iterations`` times on the bits Y = sgn(X B^T) (N, n) of the encoder B (n, d), with the
     Bernoulli-Gaussian posterior mean as the source's denoiser (docs/theory.md eq. (56)): the decoder the state
     evolution describes, K layers deep, nothing trained. Returns the estimates of x, [(N, d)] * (iterations + 1),
     float64, as :func:`state_evolution` counts them: the first linear step's, then the denoiser's after each
-    linear step. The linear step uses the eigendecomposition of Bbar^T Bbar, computed once."""
+    linear step. The linear step uses the eigendecomposition of Bbar^T Bbar, computed once. ``damping`` in (0, 1]:
+    from the second iteration on, the messages into the denoiser and the channel are that convex combination of the
+    new and the previous ones, their precisions likewise on the scale 1/sqrt(precision) (damped VAMP, eq. (56));
+    1 is the undamped decoder the state evolution describes."""
     Bb = unit_rows(torch.as_tensor(B, dtype=torch.float64))  # (n, d)
     Y = Y.to(torch.float64)
     n, d = Bb.shape
@@ -137,14 +140,20 @@ def unrolled(B, Y: torch.Tensor, p: float, iterations: int) -> list[torch.Tensor
         v2z = float((lam * inv).sum()) / n
         if not out:
             out.append(x2)
-        gamma1x, tau1z = 1.0 / v2x - gamma2x, 1.0 / v2z - tau2z
-        r1x = (x2 / v2x - gamma2x * r2x) / gamma1x
-        p1z = (x2 @ Bb.T / v2z - tau2z * p2z) / tau1z  # (N, n)
+        g_new, t_new = 1.0 / v2x - gamma2x, 1.0 / v2z - tau2z
+        r_new = (x2 / v2x - gamma2x * r2x) / g_new  # (N, d)
+        p_new = (x2 @ Bb.T / v2z - tau2z * p2z) / t_new  # (N, n)
+        if len(out) == 1 or damping == 1.0:  # the first messages replace the prior's
+            r1x, gamma1x, p1z, tau1z = r_new, g_new, p_new, t_new
+        else:
+            r1x, p1z = damping * r_new + (1 - damping) * r1x, damping * p_new + (1 - damping) * p1z
+            gamma1x = (damping * g_new**-0.5 + (1 - damping) * gamma1x**-0.5) ** -2
+            tau1z = (damping * t_new**-0.5 + (1 - damping) * tau1z**-0.5) ** -2
         out.append(prior_denoiser(r1x, gamma1x, p)[0])
     return out
 
 
-def evaluate(B, p: float, iterations: int, samples: int, seed: int, chunk: int = 4096) -> dict:
+def evaluate(B, p: float, iterations: int, samples: int, seed: int, damping: float = 1.0, chunk: int = 4096) -> dict:
     """The unrolled decoder on the encoder B (n, d) for fresh Bernoulli-Gaussian samples (seed ``seed``): per
     depth k = 0 ... iterations (:func:`unrolled`), the test loss ||x - x_hat||^2 / d averaged over ``samples``
     samples and its standard error; and the state evolution of B's own spectrum (eq. (56)).
@@ -155,7 +164,7 @@ def evaluate(B, p: float, iterations: int, samples: int, seed: int, chunk: int =
     sums = np.zeros((iterations + 1, 2))  # per depth: sum and sum of squares of the per-sample losses
     for start in range(0, samples, chunk):
         X = sparse.draw(min(chunk, samples - start), d, p, g, dtype=torch.float64)  # (k, d)
-        for k, est in enumerate(unrolled(Bt, sparse.sign_bit(X @ Bt.T), p, iterations)):
+        for k, est in enumerate(unrolled(Bt, sparse.sign_bit(X @ Bt.T), p, iterations, damping)):
             per = (X - est).square().mean(dim=1)  # (k,)
             sums[k] += (float(per.sum()), float(per.square().sum()))
     mean = sums[:, 0] / samples
@@ -181,5 +190,6 @@ def check(record: dict, what: str) -> None:
         k, x = bad[0]
         raise MessagePassingFailed(
             f"the unrolled decoder on the {what}: the loss after {k} steps is {x:.6g}, not in [0, 1) (1 is the "
-            "trivial risk); nothing was saved. Lower sparse.message_passing.iterations, or rerun the encoder's job"
+            "trivial risk); nothing was saved. Lower sparse.message_passing.damping or iterations, or rerun the "
+            "encoder's job"
         )

@@ -8,16 +8,16 @@ from signae import job, linalg, message_passing, provenance, runs, theory
 def main(sm) -> None:
     p, r = float(sm.wildcards.p), float(sm.wildcards.r)
     s = sm.params.settings
-    K, seed = s["iterations"], s["seed"]
+    K, seed, damping, per_unit = s["iterations"], s["seed"], s["damping"], s["test_samples_per_unit"]
     records = []
     for d in s["d"]:  # the ideal encoder: random orthonormal rows (eq. (48))
         n = theory.hidden_units(r, d)
-        res = message_passing.evaluate(linalg.ideal_encoder(n, d, seed), p, K, s["test_samples_per_unit"] * n, seed)
+        res = message_passing.evaluate(linalg.ideal_encoder(n, d, seed), p, K, per_unit * n, seed, damping)
         records.append({"encoder": "ideal", "d": d, "n": n, "seed": seed, **res})
     for path in sm.input.runs:  # the encoders training found (figure 7)
         meta, arrays = runs.load(path)
         n, d = arrays["B"].shape
-        res = message_passing.evaluate(arrays["B"], p, K, s["test_samples_per_unit"] * n, seed + 1)
+        res = message_passing.evaluate(arrays["B"], p, K, per_unit * n, seed + 1, damping)
         records.append({"encoder": "trained", "d": d, "n": n, "seed": meta["seed"], "run": path, **res})
     for rec in records:
         message_passing.check(rec, f"p={p:g}, r={r:g}, {rec['encoder']} encoder at d={rec['d']}")
