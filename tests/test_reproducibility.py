@@ -4,6 +4,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -106,3 +107,20 @@ def test_findings_list_the_claims_of_the_measured_run_that_do_not_hold():
     block = _block("docs/findings.md", "findings-claims")
     assert all(row.claim in block for row in table[~table.holds].itertuples())
     assert not any(row.claim in block for row in table[table.holds].itertuples())
+
+
+def test_every_rule_has_its_stage_in_the_run_time_table():
+    """Each rule of workflow/rules/ is either a figure's stage (signae.reporting.STAGES) or one of the shared
+    table, plot, claims and report rules; a rule named nowhere stops the run-time table instead of hiding its time
+    under another stage."""
+    from signae import reporting
+
+    rules = set(
+        re.findall(
+            r"^(?:local)?rule (\w+):", "".join(p.read_text() for p in (ROOT / "workflow" / "rules").glob("*.smk")), re.M
+        )
+    )
+    assert rules == set(reporting.STAGES) | set(reporting.SHARED) | {"train"}
+    assert reporting._stage("train_phase/runs/phase/p1_d64_r0.5.tsv") == "figure 10 (the phase transition)"
+    with pytest.raises(KeyError, match="new_rule"):
+        reporting._stage("new_rule/x.tsv")

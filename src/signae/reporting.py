@@ -25,14 +25,22 @@ STAGES = {
     "gaussian_twin": "figures 5-6 (training, designed encoder, Gaussian twin)",
     "twin_trainer": "figure 5 (the trainer on Gaussian samples of the twins)",
     "structure": "figure 9 (what training exploits)",
+    "train_phase": "figure 10 (the phase transition)",
+    "message_passing": "figure 11 (message passing by depth)",
 }
+#: The rules that serve every figure: counted as "tables and plots".
+SHARED = ("figure_table", "figure_plot", "claims", "manifest", "report_tables")
 
 
 def _stage(rel: str) -> str:
     rule = rel.split("/", 1)[0].removesuffix(".tsv")
     if rule == "train":
         return "figures 1-3 (isotropic Gaussian training)" if "/isotropic/" in rel else "figure 4 (general covariance)"
-    return STAGES.get(rule, "tables and plots")
+    if rule in SHARED:
+        return "tables and plots"
+    if rule not in STAGES:  # a new rule must say which figure it serves, or its time hides under another stage
+        raise KeyError(f"signae.reporting.STAGES names no stage for the rule {rule!r} (benchmark file {rel}); add it")
+    return STAGES[rule]
 
 
 def benchmark_rows(bench_dir: str | Path) -> pd.DataFrame:
