@@ -106,11 +106,12 @@ def test_bad_config_fails_before_any_job_naming_the_key(repo_root, tmp_path, ove
     assert not (wf / "results").exists()
 
 
-# Known departures from the paper's universality claim, found by this reproduction and reported in the
-# claims table rather than hidden: on grey-level CIFAR-10 without whitening, even the training-free
-# designed encoder is far above the water-filling prediction (projected GD meets it on the Gaussian twin,
-# a claim that must hold), and the trainer does not reach the designed encoder. See docs/findings.md.
-KNOWN_DEPARTURES = ("cifar10 unwhitened: trained", "cifar10 unwhitened: training does")
+# Known departures, found by this reproduction and reported in the claims table rather than hidden (see
+# docs/findings.md): on grey-level CIFAR-10 without whitening, even the training-free designed encoder is far
+# above the water-filling prediction (the trainer on Gaussian samples of the twin meets projected GD's encoder,
+# a claim that must hold); on MNIST the pixel denoiser is more than twice the scalar-channel MMSE, because the
+# linear decoder's error is not noise of one level independent of the pixel (figure 8).
+KNOWN_DEPARTURES = ("cifar10 unwhitened: trained", "mnist: the pixel-domain denoiser reaches the scalar-channel")
 
 
 def _real_overlay(wf: Path, mnist_dir: Path, cifar10_npz: Path) -> Path:
@@ -154,9 +155,10 @@ def _check_quick_run(wf: Path, out, overlay: Path) -> pd.DataFrame:
     fig5 = pd.read_csv(wf / "figures" / "fig5_universality.csv")
     assert {"dataset", "variant", "series", "r", "d", "seed", "loss"} <= set(fig5.columns)
     assert set(fig5.dataset) == {"mnist", "cifar10"} and set(fig5.variant) == {"unwhitened", "whitened"}
-    # The Gaussian twin: projected GD on every unwhitened variant (a claim per r), the exact twin risk of
-    # every trained encoder, and the norm-corrected prediction kappa R + 1 - kappa with kappa from norms.json.
-    twin_claims = claims[claims.claim.str.contains("on Gaussian data of the same covariance")]
+    # The Gaussian twin: the sample-based trainer on its samples against projected GD's extrapolated limit on
+    # every unwhitened variant (a claim per r), the exact twin risk of every trained encoder, and the
+    # norm-corrected prediction kappa R + 1 - kappa with kappa from norms.json.
+    twin_claims = claims[claims.claim.str.contains("the sample-based trainer reaches the best encoder projected GD")]
     # whether they hold is a property of the spectrum: the real-data test requires it, while synthetic images
     # (a far steeper spectrum) are beyond 150 twin steps
     assert len(twin_claims) == 2 * 2  # mnist, cifar10 x r in {0.125, 0.5}
