@@ -1,6 +1,6 @@
 """Message passing for the one-bit encoder y = sgn(B x): the state evolution of generalized vector AMP (GVAMP;
 Schniter, Rangan, Fletcher 2016) for a rotationally invariant B and an i.i.d. source, and the decoder that runs
-its iterations on samples (docs/theory.md section 11; figure 7's depth panel).
+its iterations on samples (docs/theory.md section 11; figure 11).
 
 Every iteration has three steps. The source's posterior-mean denoiser acts on x, seen through a Gaussian channel
 of precision gamma1x; the sign channel's posterior mean acts on z = B x, given a Gaussian pseudo-prior of precision
