@@ -861,3 +861,24 @@ def test_message_passing_depth_claim_fails_for_iterations_that_damage_the_estima
     assert deeper["holds"] is False and deeper["gap"] == pytest.approx(0.55 / SE_CURVE[1] - 1)
     (one,) = [r for r in rows if "one denoiser is no worse than the first linear step" in r["claim"]]
     assert one["holds"] is True
+
+
+def learned_table(loss_ratio: float, p: float = 1.0, se: float = 0.001) -> pd.DataFrame:
+    """A figure-11 table with one learned row at d = 256, r = 1/2: its loss ``loss_ratio`` times the state evolution,
+    which at p = 1 is the Bayes risk 1 - 1/pi (eq. (56))."""
+    bayes = 1 - 1 / math.pi
+    rows = [{"kind": "learned", "encoder": "ideal", "p": p, "r": 0.5, "d": 256, "seed": 0, "depth": 4,
+             "loss": bayes * loss_ratio, "loss_se": se, "predicted": bayes}]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_learned_message_passing_claim_fails_below_the_bayes_risk():
+    """At p = 1 no decoder beats 1 - (2/pi) n/d: a learned loss at it, or above it, holds; one 2% below it (more than
+    3 standard errors of 0.1%: e.g. measured on its own training samples) fails. At p < 1 the learned row is a
+    measurement and gives no claim."""
+    (at,) = claims.message_passing_claims(learned_table(1.0005), SPARSE_TOL)
+    assert at["holds"] and "learned precisions do not beat the Bayes risk at d=256" in at["claim"]
+    assert at["tolerance"] == pytest.approx(3 * 0.001 / (1 - 1 / math.pi))
+    (below,) = claims.message_passing_claims(learned_table(0.98), SPARSE_TOL)
+    assert below["holds"] is False and below["gap"] == pytest.approx(-0.02)
+    assert claims.message_passing_claims(learned_table(0.9, p=0.1), SPARSE_TOL) == []

@@ -563,9 +563,13 @@ def message_passing_claims(fig11: pd.DataFrame, tol: dict) -> list[dict]:
       ``standard_errors`` standard errors plus the finite-size gap measured at the smallest d, scaled by d_min / d;
     - at p < 1 that gap is smaller at the largest d than at the smallest (one-sided, within the standard errors);
     - at p < 1 depth orders the losses: K steps no worse than one denoiser, one denoiser no worse than the first
-      linear step (one-sided, within the standard errors; at p = 1 the posterior mean is linear and all are equal).
+      linear step (one-sided, within the standard errors; at p = 1 the posterior mean is linear and all are equal);
+    - at p = 1 the learned decoder (eq. (57)) is not below the state evolution, which there is the Bayes risk
+      1 - (2/pi) n/d of the ideal encoder at every d, not only as d -> infinity (eq. (56)): no decoder beats it
+      (one-sided, within the standard errors of its test mean).
 
-    The trained encoders' rows are measurements."""
+    The trained encoders' rows, and the learned decoder at p < 1 (the state evolution is a d -> infinity value
+    there, and the finite-d optimum is not known), are measurements."""
     rows = []
     z = tol["standard_errors"]
     ideal = _ints(fig11[(fig11.kind == "unrolled") & (fig11.encoder == "ideal")])
@@ -623,6 +627,21 @@ def message_passing_claims(fig11: pd.DataFrame, tol: dict) -> list[dict]:
                     diff <= noise,
                 )
             )
+    for row in _ints(fig11[(fig11.kind == "learned") & (fig11.p >= 1)]).itertuples():
+        diff = float(row.loss / row.predicted - 1)
+        noise = z * float(row.loss_se) / float(row.predicted)
+        rows.append(
+            _row(
+                f"message passing p={row.p:g}, r={row.r:g}: learned precisions do not beat the Bayes risk at "
+                f"d={row.d} (one-sided)",
+                11,
+                float(row.predicted),
+                float(row.loss),
+                noise,
+                diff,
+                diff >= -noise,
+            )
+        )
     return rows
 
 
@@ -925,6 +944,17 @@ FAMILIES = (
         "`sparse.claims.standard_errors` standard errors of the difference",
         "iterations that diverge or damage the estimate",
         "tests/test_claims.py::test_message_passing_depth_claim_fails_for_iterations_that_damage_the_estimate",
+    ),
+    Family(
+        "message passing, learned",
+        11,
+        "message_passing_claims",
+        r"learned precisions do not beat the Bayes risk",
+        "the Bayes risk 1 - (2/pi) n/d of the ideal encoder on Gaussian data, exact at every d (eq. (56)): the "
+        "learned decoder's loss must not be below it (one-sided; p = 1)",
+        "`sparse.claims.standard_errors` standard errors of the learned decoder's test mean",
+        "a loss measured on the samples the decoder was trained on, or a decoder that sees more than the bits",
+        "tests/test_claims.py::test_learned_message_passing_claim_fails_below_the_bayes_risk",
     ),
 )
 

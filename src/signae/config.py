@@ -171,6 +171,12 @@ def check_consistency(config: dict) -> None:
             f"sparse.depth.d contains {extra}, which sparse.d = {config['sparse']['d']} does not train; use d "
             "values of sparse.d (or [] for no deep decoder)"
         )
+    mp = config["sparse"]["message_passing"]
+    if mp["d"] and mp["learned"]["d"] not in mp["d"]:
+        fail(
+            f"sparse.message_passing.learned.d is {mp['learned']['d']}, which sparse.message_passing.d = {mp['d']} "
+            "does not run (the learned decoder is compared with the unrolled one at the same d); use one of them"
+        )
     named = [("limit.runs", t) for t in config["limit"]["runs"]] + [
         ("dynamics.trainers", t) for t in config["dynamics"]["trainers"]
     ]

@@ -40,12 +40,12 @@ def sign_channel(p1z: torch.Tensor, tau1z: float, y: torch.Tensor) -> tuple[torc
     """Posterior mean of z (any shape) under the pseudo-prior z ~ N(p1z, 1/tau1z) given y = sgn(z), and the mean
     posterior variance (docs/theory.md eq. (55)): with V = 1/tau1z, t = y p1z / sqrt(V) and a = phi(t) / Phi(t),
     E[z | y] = p1z + y sqrt(V) a and Var[z | y] = V (1 - a (t + a))."""
-    sd = 1.0 / math.sqrt(tau1z)
+    sd = tau1z**-0.5 if isinstance(tau1z, torch.Tensor) else 1.0 / math.sqrt(tau1z)  # a tensor: learned (eq. (57))
     t = y * p1z / sd
     a = _mills(t)
     mean = p1z + y * sd * a
     var = (sd**2) * (1 - a * (t + a))
-    return mean, float(var.mean())
+    return mean, float(var.detach().mean())
 
 
 def sign_channel_mmse(V: float) -> float:
@@ -75,7 +75,7 @@ def prior_denoiser(r1x: torch.Tensor, gamma1x: float, p: float) -> tuple[torch.T
     if gamma1x <= 0:
         return torch.zeros_like(r1x), 1.0
     mean, var = sparse.posterior_moments(r1x, p, 1.0 / gamma1x)
-    return mean, float(var.mean())
+    return mean, float(var.detach().mean())
 
 
 def spectrum(n: int, d: int) -> np.ndarray:
@@ -109,38 +109,68 @@ def state_evolution(p: float, r: float, iterations: int, eigenvalues: np.ndarray
     return np.asarray(out)
 
 
-def unrolled(B, Y: torch.Tensor, p: float, iterations: int, damping: float = 1.0) -> list[torch.Tensor]:
+def linear_step_basis(B) -> tuple[torch.Tensor, torch.Tensor]:
+    """The eigenvalues (d,) and eigenvectors (d, d) of Bbar^T Bbar for the encoder B (n, d), its rows made
+    unit-norm, float64: what the linear step of eq. (55) needs."""
+    Bb = unit_rows(torch.as_tensor(B, dtype=torch.float64))  # (n, d)
+    lam, W = torch.linalg.eigh(Bb.T @ Bb)
+    return lam.clamp(min=0.0), W
+
+
+def unrolled(
+    B,
+    Y: torch.Tensor,
+    p: float,
+    iterations: int,
+    damping: float = 1.0,
+    precisions=None,
+    trace: list | None = None,
+    basis: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> list[torch.Tensor]:
     """GVAMP run ``iterations`` times on the bits Y = sgn(X B^T) (N, n) of the encoder B (n, d), with the
     Bernoulli-Gaussian posterior mean as the source's denoiser (docs/theory.md eq. (56)): the decoder the state
     evolution describes, K layers deep, nothing trained. Returns the estimates of x, [(N, d)] * (iterations + 1),
     float64, as :func:`state_evolution` counts them: the first linear step's, then the denoiser's after each
-    linear step. The linear step uses the eigendecomposition of Bbar^T Bbar, computed once. ``damping`` in (0, 1]:
+    linear step. The linear step uses the eigendecomposition of Bbar^T Bbar, computed once (or handed in as
+    ``basis``, :func:`linear_step_basis`, by a caller that runs the decoder many times). ``damping`` in (0, 1]:
     from the second iteration on, the messages into the denoiser and the channel are that convex combination of the
     new and the previous ones, their precisions likewise on the scale 1/sqrt(precision) (damped VAMP, eq. (56));
-    1 is the undamped decoder the state evolution describes."""
+    1 is the undamped decoder the state evolution describes.
+
+    Per iteration the decoder uses six precisions, in this order: gamma2x and tau2z (the nonlinear steps'
+    extrinsic ones), gamma_new and tau_new (the linear step's extrinsic ones) and gamma1x and tau1z (after damping,
+    what the next denoiser and channel see). ``trace``, a list: each iteration's six are appended to it (floats).
+    ``precisions`` (iterations, 6), a tensor: used in place of the empirical averages, the posterior variances they
+    replace derived from them (v1x = 1 / (gamma1x + gamma2x) and so on); gradients flow through them (the learned
+    decoder, eq. (57); :mod:`signae.learned_message_passing`)."""
     Bb = unit_rows(torch.as_tensor(B, dtype=torch.float64))  # (n, d)
     Y = Y.to(torch.float64)
     n, d = Bb.shape
-    lam, W = torch.linalg.eigh(Bb.T @ Bb)  # (d,), (d, d)
-    lam = lam.clamp(min=0.0)
+    lam, W = linear_step_basis(Bb) if basis is None else basis  # (d,), (d, d)
     N = Y.shape[0]
     r1x, gamma1x = torch.zeros(N, d, dtype=torch.float64), 0.0
     p1z, tau1z = torch.zeros(N, n, dtype=torch.float64), 1.0
     out = []
-    for _ in range(iterations):
+    for k in range(iterations):
         x1, v1x = prior_denoiser(r1x, gamma1x, p)
-        gamma2x = 1.0 / v1x - gamma1x
-        r2x = (x1 / v1x - gamma1x * r1x) / gamma2x  # (N, d)
         z1, v1z = sign_channel(p1z, tau1z, Y)
-        tau2z = 1.0 / v1z - tau1z
+        if precisions is None:
+            gamma2x, tau2z = 1.0 / v1x - gamma1x, 1.0 / v1z - tau1z
+        else:
+            gamma2x, tau2z = precisions[k, 0], precisions[k, 1]
+            v1x, v1z = 1.0 / (gamma1x + gamma2x), 1.0 / (tau1z + tau2z)
+        r2x = (x1 / v1x - gamma1x * r1x) / gamma2x  # (N, d)
         p2z = (z1 / v1z - tau1z * p1z) / tau2z  # (N, n)
         inv = 1.0 / (gamma2x + tau2z * lam)  # (d,)
         x2 = ((gamma2x * r2x + tau2z * p2z @ Bb) @ W * inv) @ W.T  # (N, d)
-        v2x = float(inv.mean())
-        v2z = float((lam * inv).sum()) / n
+        if precisions is None:
+            v2x, v2z = float(inv.mean()), float((lam * inv).sum()) / n
+            g_new, t_new = 1.0 / v2x - gamma2x, 1.0 / v2z - tau2z
+        else:
+            g_new, t_new = precisions[k, 2], precisions[k, 3]
+            v2x, v2z = 1.0 / (gamma2x + g_new), 1.0 / (tau2z + t_new)
         if not out:
             out.append(x2)
-        g_new, t_new = 1.0 / v2x - gamma2x, 1.0 / v2z - tau2z
         r_new = (x2 / v2x - gamma2x * r2x) / g_new  # (N, d)
         p_new = (x2 @ Bb.T / v2z - tau2z * p2z) / t_new  # (N, n)
         if len(out) == 1 or damping == 1.0:  # the first messages replace the prior's
@@ -149,22 +179,33 @@ def unrolled(B, Y: torch.Tensor, p: float, iterations: int, damping: float = 1.0
             r1x, p1z = damping * r_new + (1 - damping) * r1x, damping * p_new + (1 - damping) * p1z
             gamma1x = (damping * g_new**-0.5 + (1 - damping) * gamma1x**-0.5) ** -2
             tau1z = (damping * t_new**-0.5 + (1 - damping) * tau1z**-0.5) ** -2
+        if precisions is not None:
+            gamma1x, tau1z = precisions[k, 4], precisions[k, 5]
+        if trace is not None:
+            trace.append([float(v) for v in (gamma2x, tau2z, g_new, t_new, gamma1x, tau1z)])
         out.append(prior_denoiser(r1x, gamma1x, p)[0])
     return out
 
 
-def evaluate(B, p: float, iterations: int, samples: int, seed: int, damping: float = 1.0, chunk: int = 4096) -> dict:
+def evaluate(
+    B, p: float, iterations: int, samples: int, seed: int, damping: float = 1.0, chunk: int = 4096, precisions=None
+) -> dict:
     """The unrolled decoder on the encoder B (n, d) for fresh Bernoulli-Gaussian samples (seed ``seed``): per
     depth k = 0 ... iterations (:func:`unrolled`), the test loss ||x - x_hat||^2 / d averaged over ``samples``
-    samples and its standard error; and the state evolution of B's own spectrum (eq. (56)).
+    samples and its standard error; and the state evolution of B's own spectrum (eq. (56)). ``precisions``
+    (iterations, 6): the learned decoder's (eq. (57)) in place of the empirical ones; the same seed gives the same
+    test samples, so two decoders evaluated with it are compared sample by sample.
     -> {"loss": [...], "loss_se": [...], "state_evolution": [...]}"""
     Bt = torch.as_tensor(B, dtype=torch.float64)  # (n, d)
     n, d = Bt.shape
     g = torch.Generator().manual_seed(seed)
     sums = np.zeros((iterations + 1, 2))  # per depth: sum and sum of squares of the per-sample losses
+    basis = linear_step_basis(Bt)
     for start in range(0, samples, chunk):
         X = sparse.draw(min(chunk, samples - start), d, p, g, dtype=torch.float64)  # (k, d)
-        for k, est in enumerate(unrolled(Bt, sparse.sign_bit(X @ Bt.T), p, iterations, damping)):
+        with torch.no_grad():
+            estimates = unrolled(Bt, sparse.sign_bit(X @ Bt.T), p, iterations, damping, precisions, basis=basis)
+        for k, est in enumerate(estimates):
             per = (X - est).square().mean(dim=1)  # (k,)
             sums[k] += (float(per.sum()), float(per.square().sum()))
     mean = sums[:, 0] / samples

@@ -576,8 +576,9 @@ def plot_fig10(table: pd.DataFrame, pdf_path, png_path) -> None:
 def plot_fig11(table: pd.DataFrame, pdf_path, png_path) -> None:
     """Message passing on sparse data (docs/theory.md eq. (55), eq. (56)). One panel per p: test loss against the
     depth k of the unrolled decoder (k = 0: its first linear step; k = 1: one denoiser), the state evolution as
-    d -> infinity (black line, one per r), the ideal encoder at every d (open markers, darker for larger d) and the
-    trained encoders of figure 7 (filled)."""
+    d -> infinity (black line, one per r), the ideal encoder at every d (open markers, darker for larger d), the
+    trained encoders of figure 7 (filled) and the decoder with learned precisions at its last depth (eq. (57); open
+    star)."""
     apply_style()
     ps = sorted(table.p.unique(), reverse=True)
     fig, axes = plt.subplots(1, len(ps), figsize=(3.6 * len(ps), 3.8), squeeze=False, layout="constrained")
@@ -599,6 +600,9 @@ def plot_fig11(table: pd.DataFrame, pdf_path, png_path) -> None:
             tr = sub[sub.encoder == "trained"].groupby("depth").loss.mean()
             ax.plot(tr.index, tr.values, "s", color="tab:orange", ms=3,
                     label="trained encoder (figure 7)" if r == rates[0] else None)  # fmt: skip
+            lr = table[(table.kind == "learned") & (table.p == p) & (table.r == r)]
+            ax.plot(lr.depth, lr.loss, "*", color="tab:red", ms=7, mfc="none",
+                    label=f"learned precisions, d={lr.d.iloc[0]}" if r == rates[0] and len(lr) else None)  # fmt: skip
         shown = table[(table.p == p) & table.loss.notna()].loss
         if shown.max() > 2 * shown.min():  # a log scale only where the losses span more than a factor 2
             ax.set_yscale("log")

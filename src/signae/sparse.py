@@ -70,15 +70,17 @@ def posterior_mean(y, p: float, v: float):
     return 0.5 * (1.0 + np.tanh(0.5 * logit)) * y * (s / (s + v))
 
 
-def posterior_moments(y: torch.Tensor, p: float, v: float) -> tuple[torch.Tensor, torch.Tensor]:
+def posterior_moments(y: torch.Tensor, p: float, v) -> tuple[torch.Tensor, torch.Tensor]:
     """(E[x | y], Var[x | y]) for y = x + sqrt(v) z, x Bernoulli-Gaussian, torch, coordinate-wise: the source's
     denoiser of message passing (docs/theory.md eq. (55)); with pi1(y) and s = 1/p as in :func:`posterior_mean`,
-    E[x^2 | y] = pi1(y) (s v / (s + v) + (y s / (s + v))^2)."""
+    E[x^2 | y] = pi1(y) (s v / (s + v) + (y s / (s + v))^2). ``v`` a float, or a 0-d tensor that gradients flow
+    through (the learned decoder, docs/theory.md eq. (57))."""
     s = 1.0 / p
     shrink = s / (s + v)
     if p >= 1.0:
-        return y * shrink, torch.full_like(y, s * v / (s + v))
-    logit = math.log(p / (1.0 - p)) - 0.5 * math.log((s + v) / v) + 0.5 * y.square() * (1.0 / v - 1.0 / (s + v))
+        return y * shrink, torch.zeros_like(y) + s * v / (s + v)
+    log = torch.log if isinstance(v, torch.Tensor) else math.log  # v a tensor: the learned decoder's gradient
+    logit = math.log(p / (1.0 - p)) - 0.5 * log((s + v) / v) + 0.5 * y.square() * (1.0 / v - 1.0 / (s + v))
     on = torch.sigmoid(logit)  # P(x != 0 | y)
     mean = on * y * shrink
     return mean, on * (s * v / (s + v) + (y * shrink).square()) - mean.square()

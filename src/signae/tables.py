@@ -544,7 +544,9 @@ def message_passing_table(points) -> pd.DataFrame:
     message_passing's JSON files, one per (p, r). Rows of kind "state evolution" (the ideal encoder as
     d -> infinity, ``loss`` at depth k = 0 ... K: k = 0 the first linear step, k = 1 the single denoiser) and
     "unrolled" (one per encoder, d, seed and depth: ``loss`` and ``loss_se`` measured on fresh samples,
-    ``predicted`` the state evolution of that encoder's own spectrum)."""
+    ``predicted`` the state evolution of that encoder's own spectrum), and "learned" (the decoder with learned
+    precisions, eq. (57), at its last depth K only, which it was trained for; the ideal encoder at one d, on the
+    same test samples as the unrolled rows of that d)."""
     rows = []
     for path in points:
         rec = json.loads(Path(path).read_text())
@@ -555,6 +557,10 @@ def message_passing_table(points) -> pd.DataFrame:
             base = {"kind": "unrolled", "encoder": enc["encoder"], "p": p, "r": r, "d": enc["d"], "seed": enc["seed"]}
             for k, (loss, se, pred) in enumerate(zip(enc["loss"], enc["loss_se"], enc["state_evolution"], strict=True)):
                 rows.append({**base, "depth": k, "loss": loss, "loss_se": se, "predicted": pred})
+        learned = rec["learned"]
+        rows.append({"kind": "learned", "encoder": learned["encoder"], "p": p, "r": r, "d": learned["d"],
+                     "seed": learned["seed"], "depth": len(learned["loss"]) - 1, "loss": learned["loss"][-1],
+                     "loss_se": learned["loss_se"][-1], "predicted": learned["state_evolution"][-1]})  # fmt: skip
     df = pd.DataFrame(rows, columns=["kind", "encoder", "p", "r", "d", "seed", "depth", "loss", "loss_se", "predicted"])
     return df.astype({"d": "Int64", "seed": "Int64"})
 

@@ -1,8 +1,9 @@
 """Rule message_passing: one (p, r) of figure 11 -> JSON: the unrolled decoder's test loss at every depth on the
 ideal encoder at every d and on the trained encoders of figure 7's largest d, with the state evolution of each
-encoder's spectrum and of the ideal one (signae.message_passing)."""
+encoder's spectrum and of the ideal one (signae.message_passing); and the learned decoder on the ideal encoder at
+one d, on the same test samples (signae.learned_message_passing)."""
 
-from signae import job, linalg, message_passing, provenance, runs, theory
+from signae import job, learned_message_passing, linalg, message_passing, provenance, runs, theory
 
 
 def main(sm) -> None:
@@ -14,6 +15,19 @@ def main(sm) -> None:
         n = theory.hidden_units(r, d)
         res = message_passing.evaluate(linalg.ideal_encoder(n, d, seed), p, K, per_unit * n, seed, damping)
         records.append({"encoder": "ideal", "d": d, "n": n, "seed": seed, **res})
+    learn = s["learned"]  # the learned decoder (eq. (57)): trained on its own samples, tested on the ideal one's
+    n, d = theory.hidden_units(r, learn["d"]), learn["d"]
+    B = linalg.ideal_encoder(n, d, seed)
+    fit = learned_message_passing.fit(
+        B, p, K, damping, learn["train_samples_per_unit"] * n, learn["steps"], learn["batch"], learn["lr"], seed + 2
+    )
+    res = message_passing.evaluate(B, p, K, per_unit * n, seed, damping, precisions=fit["precisions"])
+    learned = {"encoder": "ideal", "d": d, "n": n, "seed": seed, **res, "train_loss": fit["train_loss"],
+               "train_loss_initial": fit["train_loss_initial"], "precisions": fit["precisions"].tolist(),
+               "initial_precisions": fit["initial"].tolist()}  # fmt: skip
+    message_passing.check(learned, f"p={p:g}, r={r:g}, learned decoder at d={d}")
+    print(f"p={p:g} r={r:g} learned d={d}: loss after {K} steps {learned['loss'][-1]:.5f}, sample risk "
+          f"{fit['train_loss_initial']:.5f} -> {fit['train_loss']:.5f}")  # fmt: skip
     for path in sm.input.runs:  # the encoders training found (figure 7)
         meta, arrays = runs.load(path)
         n, d = arrays["B"].shape
@@ -25,7 +39,7 @@ def main(sm) -> None:
               f"state evolution {[round(x, 5) for x in rec['state_evolution']]}")  # fmt: skip
     record = {
         "rule": sm.rule, "sparsity": p, "r": r, "iterations": K, "settings": s,
-        "state_evolution": message_passing.state_evolution(p, r, K).tolist(), "encoders": records,
+        "state_evolution": message_passing.state_evolution(p, r, K).tolist(), "encoders": records, "learned": learned,
         "versions": provenance.package_versions(), "device": provenance.device_info("cpu"),
     }  # fmt: skip
     provenance.write_json(sm.output.json, {**record, "finished_utc": provenance.now_utc()})
