@@ -27,6 +27,7 @@ data flows through the pipeline:
 - denoisers:       the learned coordinate-wise denoiser, a piecewise-linear function and its exact fit
 - deep_decoder:    a decoder with one hidden nonlinear layer on sparse data (figure 7, depth)
 - message_passing: the sign channel's message-passing decoders by depth and their state evolution (figure 11)
+- learned_message_passing: the unrolled message-passing decoder with its precisions learned (figure 11)
 - real_denoiser:   the pixel-domain denoiser after the linear decoder on real images (figure 8)
 - twin:            projected GD and the images' trainer on the Gaussian twin (figure 5)
 - structure:       what trained encoders exploit in real images; the component-shuffle experiment (figure 9)
