@@ -6,6 +6,7 @@ exact at every d for orthonormal rows."""
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from signae import learned_message_passing, linalg, message_passing, sparse
@@ -70,3 +71,16 @@ def test_learning_cannot_beat_the_bayes_risk_on_gaussian_data():
     sparse_res = message_passing.evaluate(B, 0.1, 3, 200 * n, seed=7, damping=0.8, precisions=sparse_fit["precisions"])
     unrolled = message_passing.evaluate(B, 0.1, 3, 200 * n, seed=7, damping=0.8)
     assert abs(sparse_res["loss"][-1] / unrolled["loss"][-1] - 1) < 0.02
+
+
+def test_the_learned_decoders_loss_is_checked_at_its_last_depth_only():
+    """Only the last depth is the learned decoder's output (its precisions are trained for it): a record of that
+    depth passes when its loss is below the trivial risk 1 and stops the run, naming the learned decoder's setting,
+    when it is not; the unrolled decoder's record is checked at every depth."""
+    message_passing.check({"depth": 8, "loss": 0.3}, "the learned decoder")
+    with pytest.raises(message_passing.MessagePassingFailed, match=r"after 8 steps is 1\.2.*learned\.lr"):
+        message_passing.check(
+            {"depth": 8, "loss": 1.2}, "the learned decoder", "Lower sparse.message_passing.learned.lr"
+        )
+    with pytest.raises(message_passing.MessagePassingFailed, match=r"after 1 steps is 1\.03.*damping"):
+        message_passing.check({"loss": [0.9, 1.03, 0.5]}, "the unrolled decoder")

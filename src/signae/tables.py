@@ -559,8 +559,8 @@ def message_passing_table(points) -> pd.DataFrame:
                 rows.append({**base, "depth": k, "loss": loss, "loss_se": se, "predicted": pred})
         learned = rec["learned"]
         rows.append({"kind": "learned", "encoder": learned["encoder"], "p": p, "r": r, "d": learned["d"],
-                     "seed": learned["seed"], "depth": len(learned["loss"]) - 1, "loss": learned["loss"][-1],
-                     "loss_se": learned["loss_se"][-1], "predicted": learned["state_evolution"][-1]})  # fmt: skip
+                     "seed": learned["seed"], "depth": learned["depth"], "loss": learned["loss"],
+                     "loss_se": learned["loss_se"], "predicted": learned["state_evolution"]})  # fmt: skip
     df = pd.DataFrame(rows, columns=["kind", "encoder", "p", "r", "d", "seed", "depth", "loss", "loss_se", "predicted"])
     return df.astype({"d": "Int64", "seed": "Int64"})
 
