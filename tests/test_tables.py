@@ -286,3 +286,25 @@ def test_registry_names_the_table_builders_arguments_and_functions():
             assert len(inspect.signature(fn).parameters) == 2, stem
             tol = registry.config_section(config, key)
             assert tol is None or isinstance(tol, dict), stem
+
+
+def test_message_passing_table_has_the_learned_decoder_at_its_last_depth(tmp_path):
+    """Figure 11's table from a message_passing JSON written as the rule writes it (one ideal encoder, K = 2): the
+    unrolled rows at every depth with the encoder's own state evolution, and one learned row, at depth K, with the
+    learned decoder's loss and standard error and the state evolution at K."""
+    import json
+
+    rec = {
+        "sparsity": 0.1, "r": 0.5, "state_evolution": [0.68, 0.40, 0.32],
+        "encoders": [{"encoder": "ideal", "d": 64, "n": 32, "seed": 0, "loss": [0.69, 0.43, 0.36],
+                      "loss_se": [0.01, 0.01, 0.01], "state_evolution": [0.681, 0.402, 0.323]}],
+        "learned": {"encoder": "ideal", "d": 64, "n": 32, "seed": 0, "depth": 2, "loss": 0.35, "loss_se": 0.012,
+                    "state_evolution": 0.323},
+    }  # fmt: skip
+    path = tmp_path / "p0.1_r0.5.json"
+    path.write_text(json.dumps(rec))
+    table = tables.message_passing_table([path])
+    assert list(table[table.kind == "unrolled"].loss) == [0.69, 0.43, 0.36]
+    (learned,) = table[table.kind == "learned"].itertuples()
+    assert (learned.depth, learned.loss, learned.loss_se, learned.predicted, learned.d) == (2, 0.35, 0.012, 0.323, 64)
+    assert list(table[table.kind == "state evolution"].loss) == [0.68, 0.40, 0.32]
