@@ -601,8 +601,8 @@ def plot_fig11(table: pd.DataFrame, pdf_path, png_path) -> None:
             ax.plot(tr.index, tr.values, "s", color="tab:orange", ms=3,
                     label="trained encoder (figure 7)" if r == rates[0] else None)  # fmt: skip
             lr = table[(table.kind == "learned") & (table.p == p) & (table.r == r)]
-            ax.plot(lr.depth, lr.loss, "*", color="tab:red", ms=7, mfc="none",
-                    label=f"learned precisions, d={lr.d.iloc[0]}" if r == rates[0] and len(lr) else None)  # fmt: skip
+            label = f"learned precisions, d={int(lr.d.iloc[0])}" if r == rates[0] and len(lr) else None
+            ax.plot(lr.depth, lr.loss, "*", color="tab:red", ms=7, mfc="none", label=label)
         shown = table[(table.p == p) & table.loss.notna()].loss
         if shown.max() > 2 * shown.min():  # a log scale only where the losses span more than a factor 2
             ax.set_yscale("log")
