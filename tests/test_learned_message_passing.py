@@ -24,12 +24,13 @@ def test_at_its_own_precisions_the_learned_decoder_is_the_unrolled_one():
     instead of averaged), and the tensor-valued sign channel and denoiser agree with the float-valued ones.
     Precisions three times too large give other estimates (the override is used)."""
     B, X, Y = _bits(32, 64, 0.1, 500, 0)
-    start = learned_message_passing.initial_precisions(B, Y, 0.1, 5, 0.8)  # (5, 6)
+    start, last = learned_message_passing.initial_precisions(B, Y, 0.1, 5, 0.8)  # (5, 6), (500, 64)
     assert start.shape == (5, 6) and bool((start > 0).all())
     plain = message_passing.unrolled(B, Y, 0.1, 5, 0.8)
     forced = message_passing.unrolled(B, Y, 0.1, 5, 0.8, precisions=start)
     for a, b in zip(plain, forced, strict=True):
         assert torch.allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert torch.equal(last, plain[-1])
     wrong = message_passing.unrolled(B, Y, 0.1, 5, 0.8, precisions=3 * start)
     assert not torch.allclose(wrong[-1], plain[-1], atol=1e-3)
     v = torch.tensor(0.3, dtype=torch.float64)
@@ -43,7 +44,7 @@ def test_the_gradient_of_the_sample_risk_against_finite_differences():
     """The gradient the learned decoder trains with (autograd through 3 unrolled steps, p = 0.1, d = 16) against
     central finite differences of the sample risk in each log-precision (torch.autograd.gradcheck, float64)."""
     B, X, Y = _bits(8, 16, 0.1, 6, 3)
-    log_start = learned_message_passing.initial_precisions(B, Y, 0.1, 3, 0.8).log()
+    log_start = learned_message_passing.initial_precisions(B, Y, 0.1, 3, 0.8)[0].log()
 
     def risk(log_prec):
         est = message_passing.unrolled(B, Y, 0.1, 3, 0.8, precisions=log_prec.exp())[-1]

@@ -13,13 +13,16 @@ import torch
 from . import message_passing, sparse
 
 
-def initial_precisions(B, Y: torch.Tensor, p: float, iterations: int, damping: float) -> torch.Tensor:
+def initial_precisions(
+    B, Y: torch.Tensor, p: float, iterations: int, damping: float, basis=None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The precisions (iterations, 6) the unrolled decoder computes on the bits Y (N, n) of the encoder B (n, d), in
-    the order of :func:`signae.message_passing.unrolled`: the learned decoder's starting point (eq. (57))."""
+    the order of :func:`signae.message_passing.unrolled`: the learned decoder's starting point (eq. (57)); and that
+    decoder's estimate after the last step (N, d), which they give. ``basis``: as for ``unrolled``."""
     trace = []
     with torch.no_grad():
-        message_passing.unrolled(B, Y, p, iterations, damping, trace=trace)
-    return torch.tensor(trace, dtype=torch.float64)
+        last = message_passing.unrolled(B, Y, p, iterations, damping, trace=trace, basis=basis)[-1]
+    return torch.tensor(trace, dtype=torch.float64), last
 
 
 def fit(
@@ -35,10 +38,11 @@ def fit(
     g = torch.Generator().manual_seed(seed)
     X = sparse.draw(samples, d, p, g, dtype=torch.float64)  # (samples, d)
     Y = sparse.sign_bit(X @ Bt.T)  # (samples, n)
-    start = initial_precisions(Bt, Y, p, iterations, damping)
+    basis = message_passing.linear_step_basis(Bt)
+    start, last = initial_precisions(Bt, Y, p, iterations, damping, basis)  # (iterations, 6), (samples, d)
+    before = float((X - last).square().mean())  # the sample risk where learning starts: the unrolled decoder's
     log_prec = start.log().clone().requires_grad_(True)  # (iterations, 6)
     opt = torch.optim.Adam([log_prec], lr=lr)
-    basis = message_passing.linear_step_basis(Bt)
 
     def risk(idx, prec) -> torch.Tensor:
         est = message_passing.unrolled(Bt, Y[idx], p, iterations, damping, prec, basis=basis)[-1]  # (batch, d)
@@ -56,7 +60,6 @@ def fit(
         loss.backward()
         opt.step()
     learned = log_prec.detach().exp()
-    everything = torch.arange(samples)
     with torch.no_grad():
-        before, after = float(risk(everything, start)), float(risk(everything, learned))
+        after = float(risk(torch.arange(samples), learned))
     return {"precisions": learned, "initial": start, "train_loss_initial": before, "train_loss": after}
