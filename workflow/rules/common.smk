@@ -137,12 +137,17 @@ def check_writable():
             ) from None
 
 
-# Shadow directories: the jobs that may run on a compute node run in one (`shadow: "minimal"`), so their
-# outputs move into place only when they succeed. The local rules (`localrules:` in data.smk, figures.smk,
-# claims.smk, report.smk) run in place: under a cluster executor Snakemake runs them in threads of its own
-# process, and entering a shadow directory is an os.chdir that moves every thread (with 6 SLURM jobs at once a
-# figure table's benchmark file landed in another job's shadow directory and the run failed). Snakemake still
-# removes a failed local job's outputs and redoes an interrupted one (rerun-incomplete); docs/faults.md.
+# Shadow directories: on a cluster, the jobs that run on a compute node run in one (`shadow: SHADOW` is
+# "minimal"), so their outputs move into place only when they succeed. The local rules (`localrules:` in data.smk,
+# figures.smk, claims.smk, report.smk) run in place: under a cluster executor Snakemake runs them in threads of its
+# own process, and entering a shadow directory is an os.chdir that moves every thread (with 6 SLURM jobs at once a
+# figure table's benchmark file landed in another job's shadow directory and the run failed). In a local run no
+# job has one: Snakemake's local executor starts every shadow job in a Snakemake process of its own, which parses
+# the whole workflow again (about 4 s of a core per job, a fifth of a default run's work: benchmarks/README.md), and
+# forcing it into threads would bring the os.chdir back. Locally, every job still writes under temporary names and
+# moves its files into place only when it has succeeded and its run is alive (signae.job). Snakemake still removes
+# a failed job's outputs and redoes an interrupted one (rerun-incomplete); docs/faults.md.
+SHADOW = "minimal" if workflow.non_local_exec or workflow.remote_exec else None
 
 if workflow.is_main_process:
     from signae import job

@@ -44,7 +44,7 @@ rule preprocess:
     benchmark:
         paths.benchmark("preprocess", paths.VARIANT)
     shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+        SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
         "../../environment.yml"
     resources:

@@ -17,7 +17,7 @@ rule deep_decoder:
     benchmark:
         paths.benchmark("deep_decoder", paths.DEEP_DECODER)
     shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+        SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
         "../../environment.yml"
     threads: config["threads"]
@@ -47,7 +47,7 @@ rule real_denoiser:
     benchmark:
         paths.benchmark("real_denoiser", paths.REAL_DENOISER)
     shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+        SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
         "../../environment.yml"
     threads: config["threads"]
@@ -73,7 +73,7 @@ rule message_passing:
     benchmark:
         paths.benchmark("message_passing", paths.MESSAGE_PASSING)
     shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+        SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
         "../../environment.yml"
     threads: config["threads"]

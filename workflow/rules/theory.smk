@@ -15,7 +15,7 @@ rule untrained_baseline:
     benchmark:
         paths.benchmark("untrained_baseline")
     shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+        SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
         "../../environment.yml"
     threads: config["threads"]
@@ -42,7 +42,7 @@ rule designed_real:
     benchmark:
         paths.benchmark("designed_real", paths.DESIGNED)
     shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+        SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
         "../../environment.yml"
     threads: config["threads"]
@@ -72,7 +72,7 @@ rule gaussian_twin:
     benchmark:
         paths.benchmark("gaussian_twin", paths.TWIN)
     shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+        SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
         "../../environment.yml"
     threads: config["threads"]
@@ -101,7 +101,7 @@ rule twin_trainer:
     benchmark:
         paths.benchmark("twin_trainer", paths.TWIN_TRAINER)
     shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+        SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
         "../../environment.yml"
     threads: config["threads"]
@@ -132,7 +132,7 @@ rule structure:
     benchmark:
         paths.benchmark("structure", paths.STRUCTURE)
     shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+        SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
         "../../environment.yml"
     threads: config["threads"]

@@ -14,7 +14,7 @@ rule train:
     benchmark:
         paths.benchmark("train", paths.RUN)
     shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+        SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
         "../../environment.yml"
     threads: config["threads"]
@@ -43,7 +43,7 @@ rule train_real:
     benchmark:
         paths.benchmark("train_real", paths.REAL_RUN)
     shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+        SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
         "../../environment.yml"
     threads: config["threads"]
@@ -70,7 +70,7 @@ rule train_sparse:
     benchmark:
         paths.benchmark("train_sparse", paths.SPARSE_RUN)
     shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+        SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
         "../../environment.yml"
     threads: config["threads"]
@@ -97,7 +97,7 @@ rule train_phase:
     benchmark:
         paths.benchmark("train_phase", paths.PHASE)
     shadow:
-        "minimal"  # outputs move into place only when the job succeeds (docs/faults.md)
+        SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
         "../../environment.yml"
     threads: config["threads"]
