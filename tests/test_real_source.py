@@ -61,7 +61,7 @@ def test_sign_fit_matches_the_float64_fit_and_the_direct_loss(raw):
 
 def test_recorded_curve_and_early_stopping_share_one_fit_per_recorded_step(raw, monkeypatch):
     # eq. (44): at each recorded step one pass over the training split serves the curve and the validation
-    # loss; finish() reuses the fit of the kept encoder when it was the last one fitted
+    # loss; finish() reuses the fit of the kept encoder, made at its recorded step (no second pass)
     import torch
 
     train, test = raw
@@ -74,10 +74,18 @@ def test_recorded_curve_and_early_stopping_share_one_fit_per_recorded_step(raw, 
     )
     assert list(res.steps) == [0, 5, 10] and len(calls) == 3
     calls.clear()
+    # from the designed encoder with a large step the first recorded encoder is the best: the kept fit is not
+    # the last one made
     res = real_source.train_on_split(
-        prep, 20, torch.device("cpu"), record_every=5, init="gaussian", steps=10, batch=256, select="validation"
+        prep, 20, torch.device("cpu"), record_every=5, init="designed", steps=10, batch=256, select="validation", lr=8.0
     )
-    assert len(calls) == 3 + (res.extra["selected_step"] != 10)
+    assert res.extra["selected_step"] != 10
+    assert len(calls) == 3
+    # the decoder returned is the kept encoder's: its training loss is the curve's at the selected step
+    # (a fit of another recorded encoder would give another point of the curve)
+    at = list(res.steps).index(res.extra["selected_step"])
+    assert res.extra["train_loss"] == float(res.losses[at])
+    assert len(set(np.round(res.losses, 12))) == 3
 
 
 def test_designed_encoder_has_the_water_filling_allocation():

@@ -100,7 +100,7 @@ class SplitSource(BatchSource):
         has_val = prep.x_val is not None and len(prep.x_val) > 0
         self.Z_val = torch.as_tensor(prep.z_val, device=device) if has_val else None  # (N_val, k)
         self.X_val = torch.as_tensor(prep.x_val, device=device) if has_val else None  # (N_val, d)
-        self._last_fit = None  # (V, A, training-split loss) of the last encoder fitted
+        self._fits = []  # [(V, A, training-split loss)] of every encoder fitted (one per recorded step)
 
     def init_encoder(self, n: int, seed: int) -> torch.Tensor:
         if self.init == "designed":
@@ -121,11 +121,15 @@ class SplitSource(BatchSource):
 
     def fit(self, V: torch.Tensor) -> tuple[torch.Tensor, float]:
         """(A (d, n), training-split loss) of encoder V (n, k) with the least-squares decoder of the whole
-        training split (:func:`sign_fit`); the last one is kept, so asking again for the same V costs nothing."""
+        training split (:func:`sign_fit`). Every fit is kept (a few per run, A is d x n), so asking again for
+        an encoder already fitted costs nothing: the early-stopped encoder's decoder at the end of a run is the
+        fit made at its recorded step, not a second pass over the split."""
         Vd = V.detach()
-        if self._last_fit is None or not torch.equal(self._last_fit[0], Vd):
-            self._last_fit = (Vd.clone(), *sign_fit(Vd, self.Z, self.X))
-        return self._last_fit[1], self._last_fit[2]
+        for V_kept, A, loss in self._fits:
+            if torch.equal(V_kept, Vd):
+                return A, loss
+        self._fits.append((Vd.clone(), *sign_fit(Vd, self.Z, self.X)))
+        return self._fits[-1][1], self._fits[-1][2]
 
     def risk(self, V: torch.Tensor) -> torch.Tensor:
         return torch.tensor(self.fit(V)[1], dtype=torch.float64)
