@@ -61,8 +61,8 @@ def _solve(a, b, *args, **kwargs) -> float:  # LU of A (..., n, n), then the sol
     return _batch(a.shape) * (2 * n**3 / 3 + 2 * n**2 * k)
 
 
-def _cholesky_solve(b, l, *args, **kwargs) -> float:  # two triangular solves of B (..., n, k)
-    return _batch(l.shape) * 2 * _n(l.shape, -1) ** 2 * _n(b.shape, -1)
+def _cholesky_solve(b, factor, *args, **kwargs) -> float:  # two triangular solves of B (..., n, k)
+    return _batch(factor.shape) * 2 * _n(factor.shape, -1) ** 2 * _n(b.shape, -1)
 
 
 def _triangular(a, b, *args, **kwargs) -> float:  # one triangular solve of B (..., n, k)
@@ -244,6 +244,7 @@ def main() -> None:
 
     sys.path.insert(0, str(HERE))
     from bench_job_overhead import _median_seconds, job_walls
+
     from signae import reporting
 
     root = Path(a.run).resolve()
@@ -253,9 +254,14 @@ def main() -> None:
     outputs = job_outputs(root / ".snakemake" / "log")
     scripts = rule_scripts(root)
     jobs["rule"] = [job.split("/", 1)[0] for job in jobs.job]
-    jobs["around"] = [max(walls[f"{j}.tsv"] - s, 0.0) if f"{j}.tsv" in walls else None for j, s in zip(jobs.job, jobs.seconds)]
+    jobs["around"] = [
+        max(walls[f"{j}.tsv"] - s, 0.0) if f"{j}.tsv" in walls else None
+        for j, s in zip(jobs.job, jobs.seconds, strict=True)
+    ]
     rates = {dt: matmul_rate(dt, a.threads) for dt in ("float32", "float64")}
-    imports = _median_seconds("import torch, signae.job, signae.custody, signae.provenance", 5) - _median_seconds("pass", 5)
+    imports = _median_seconds("import torch, signae.job, signae.custody, signae.provenance", 5) - _median_seconds(
+        "pass", 5
+    )
     print(f"run: {root}; {len(jobs)} jobs; matmul (1024^3, {a.threads} thread(s)): float32 {rates['float32']:.1f}, "
           f"float64 {rates['float64']:.1f} GFLOP/s; imports every script makes: {imports:.2f} s\n")  # fmt: skip
 
@@ -323,7 +329,13 @@ def print_tables(df, pick: str) -> None:
     print("|---|---|---|---|---|---|---|")
     tot = Counter()
     for stage, g in df.groupby("stage"):
-        n, t, w, f, ar = int(g.jobs.sum()), g.rule_seconds.sum(), g.rule_gflop.sum(), g.rule_floor.sum(), g.rule_around.sum()
+        n, t, w, f, ar = (
+            int(g.jobs.sum()),
+            g.rule_seconds.sum(),
+            g.rule_gflop.sum(),
+            g.rule_floor.sum(),
+            g.rule_around.sum(),
+        )
         tot.update({"n": n, "t": t, "w": w, "f": f, "ar": ar})
         print(f"| {stage} | {n} | {t:.1f} | {w:.0f} | {f:.1f} | {f / t:.1%} | {ar / n + imports:.2f} |")
     print(f"| all | {tot['n']} | {tot['t']:.1f} | {tot['w']:.0f} | {tot['f']:.1f} | {tot['f'] / tot['t']:.1%} | "

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from bench_floor import WorkCounter  # noqa: E402
+from bench_floor import WorkCounter
 
 
 def test_products_counted_by_dtype():
