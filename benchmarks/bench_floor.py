@@ -17,7 +17,8 @@ matmul rate plus float64 work at the float64 rate, both measured here with the t
 ratio floor / time. Per stage (the run-time table's, signae.reporting): the summed job time, the work and floor
 extrapolated from each rule's job (the rule's summed time times its job's work per second), their ratio, and the
 fixed cost per job (what the job pays besides its script, from the Snakemake log: bench_job_overhead.py).
-Prints markdown tables; --out FILE also writes the per-job rows as CSV, which --table FILE prints again.
+Prints markdown tables; --out FILE also writes the per-job rows as CSV, which --table FILE prints again. --rates
+gives the matmul rates instead of measuring them (measure them beside the run when this machine is busy now).
 """
 
 from __future__ import annotations
@@ -209,20 +210,6 @@ def scratch_copy(root: Path, where: Path) -> Path:
     return where
 
 
-def matmul_rate(dtype: str, threads: int, n: int = 1024, repeats: int = 10) -> float:
-    """GFLOP/s of a plain (n, n) @ (n, n) product in ``dtype`` with ``threads`` torch threads."""
-    import torch
-
-    torch.set_num_threads(threads)
-    a = torch.randn(n, n, dtype=getattr(torch, dtype))
-    b = torch.randn(n, n, dtype=getattr(torch, dtype))
-    a @ b  # warm-up
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        a @ b
-    return 2 * n**3 * repeats / (time.perf_counter() - t0) / 1e9
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--run", default=".", help="the folder of a finished run (default: here)")
@@ -232,18 +219,29 @@ def main() -> None:
     ap.add_argument("--out", help="also write the per-job rows here (CSV)")
     ap.add_argument("--count", nargs=3, metavar=("SCRIPT", "TARGET", "OUT"), help=argparse.SUPPRESS)
     ap.add_argument("--table", help="print the tables of a CSV written by --out, counting nothing")
+    ap.add_argument(
+        "--rates",
+        nargs=2,
+        type=float,
+        metavar=("FLOAT32", "FLOAT64"),
+        help="matmul GFLOP/s to use instead of measuring them (e.g. measured beside the run while this machine is "
+        "busy); with --table, the floors are recomputed at these rates",
+    )
     a = ap.parse_args()
     if a.table:
         import pandas as pd
 
-        print_tables(pd.read_csv(a.table), a.pick)
+        df = pd.read_csv(a.table)
+        if a.rates:
+            df["floor_s"] = df.gflop_float32 / a.rates[0] + df.gflop_float64 / a.rates[1]
+        print_tables(df, a.pick)
         return
     if a.count:
         count_one(a.count[0], a.count[1], a.configfile, a.count[2])
         return
 
     sys.path.insert(0, str(HERE))
-    from bench_job_overhead import _median_seconds, job_walls
+    from bench_job_overhead import _median_seconds, job_walls, matmul_gflops
 
     from signae import reporting
 
@@ -258,7 +256,11 @@ def main() -> None:
         max(walls[f"{j}.tsv"] - s, 0.0) if f"{j}.tsv" in walls else None
         for j, s in zip(jobs.job, jobs.seconds, strict=True)
     ]
-    rates = {dt: matmul_rate(dt, a.threads) for dt in ("float32", "float64")}
+    rates = (
+        dict(zip(("float32", "float64"), a.rates, strict=True))
+        if a.rates
+        else {dt: matmul_gflops(1024, 10, dt, a.threads) for dt in ("float32", "float64")}
+    )
     imports = _median_seconds("import torch, signae.job, signae.custody, signae.provenance", 5) - _median_seconds(
         "pass", 5
     )

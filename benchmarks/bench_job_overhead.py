@@ -67,10 +67,13 @@ def _median_seconds(code: str, repeats: int) -> float:
     return statistics.median(times)
 
 
-def matmul_gflops(n: int = 512, repeats: int = 50) -> float:
+def matmul_gflops(n: int = 512, repeats: int = 50, dtype: str = "float64", threads: int | None = None) -> float:
+    """GFLOP/s of a plain (n, n) @ (n, n) product in ``dtype`` (with ``threads`` torch threads if given)."""
     import torch
 
-    a, b = torch.randn(n, n, dtype=torch.float64), torch.randn(n, n, dtype=torch.float64)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    a, b = torch.randn(n, n, dtype=getattr(torch, dtype)), torch.randn(n, n, dtype=getattr(torch, dtype))
     a @ b  # warm-up
     t0 = time.perf_counter()
     for _ in range(repeats):
