@@ -16,7 +16,8 @@ Per job: its time in the run (its benchmark file), the work counted, the floor (
 matmul rate plus float64 work at the float64 rate, both measured here with the threads the jobs had) and the
 ratio floor / time. Per stage (the run-time table's, signae.reporting): the summed job time, the work and floor
 extrapolated from each rule's job (the rule's summed time times its job's work per second), their ratio, and the
-fixed cost per job (what the job pays besides its script, from the Snakemake log: bench_job_overhead.py).
+fixed cost per job: Snakemake's time around the script (from the run's logs, as bench_job_overhead.py reads them)
+plus the imports every script makes (measured here).
 Prints markdown tables; --out FILE also writes the per-job rows as CSV, which --table FILE prints again. --rates
 gives the matmul rates instead of measuring them (measure them beside the run when this machine is busy now).
 """
