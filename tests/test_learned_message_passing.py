@@ -75,13 +75,11 @@ def test_learning_cannot_beat_the_bayes_risk_on_gaussian_data():
 
 
 def test_the_learned_decoders_loss_is_checked_at_its_last_depth_only():
-    """Only the last depth is the learned decoder's output (its precisions are trained for it): a record of that
-    depth passes when its loss is below the trivial risk 1 and stops the run, naming the learned decoder's setting,
-    when it is not; the unrolled decoder's record is checked at every depth."""
-    message_passing.check({"depth": 8, "loss": 0.3}, "the learned decoder")
+    """Only the last depth is the learned decoder's output (its precisions are trained for it): its loss, given as
+    {depth: loss}, passes when below the trivial risk 1 and stops the run, naming the learned decoder's setting,
+    when not; the unrolled decoder's losses are checked at every depth."""
+    message_passing.check({8: 0.3}, "the learned decoder")
     with pytest.raises(message_passing.MessagePassingFailed, match=r"after 8 steps is 1\.2.*learned\.lr"):
-        message_passing.check(
-            {"depth": 8, "loss": 1.2}, "the learned decoder", "Lower sparse.message_passing.learned.lr"
-        )
+        message_passing.check({8: 1.2}, "the learned decoder", "Lower sparse.message_passing.learned.lr")
     with pytest.raises(message_passing.MessagePassingFailed, match=r"after 1 steps is 1\.03.*damping"):
-        message_passing.check({"loss": [0.9, 1.03, 0.5]}, "the unrolled decoder")
+        message_passing.check(dict(enumerate([0.9, 1.03, 0.5])), "the unrolled decoder")

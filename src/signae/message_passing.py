@@ -223,14 +223,11 @@ class MessagePassingFailed(RuntimeError):
     nothing is saved."""
 
 
-def check(record: dict, what: str, fix: str | None = None) -> None:
+def check(losses: dict[int, float], what: str, fix: str | None = None) -> None:
     """Stop, naming the fix, when a loss of :func:`evaluate` cannot be right: not finite, or not below the trivial
-    risk 1 (Sigma = I: the loss of predicting 0). ``record["loss"]``: the losses by depth, from depth 0, or one
-    loss with ``record["depth"]``, its depth; ``what`` names the decoder and encoder, ``fix`` the remedy (default:
-    the unrolled decoder's)."""
-    losses = record["loss"] if "depth" not in record else {record["depth"]: record["loss"]}
-    items = losses.items() if isinstance(losses, dict) else enumerate(losses)
-    bad = [(k, x) for k, x in items if not (math.isfinite(x) and 0 <= x < 1.0)]
+    risk 1 (Sigma = I: the loss of predicting 0). ``losses``: {depth: loss} of the depths to check; ``what`` names
+    the decoder and encoder, ``fix`` the remedy (default: the unrolled decoder's)."""
+    bad = [(k, x) for k, x in losses.items() if not (math.isfinite(x) and 0 <= x < 1.0)]
     if bad:
         k, x = bad[0]
         fix = fix or "Lower sparse.message_passing.damping or iterations, or rerun the encoder's job"

@@ -27,7 +27,7 @@ def main(sm) -> None:
                "train_loss": fit["train_loss"], "train_loss_initial": fit["train_loss_initial"],
                "precisions": fit["precisions"].tolist(), "initial_precisions": fit["initial"].tolist()}  # fmt: skip
     # only the last depth is the learned decoder's output: it was trained for it, the earlier ones are not estimates
-    message_passing.check(learned, f"the learned decoder at p={p:g}, r={r:g}, d={d}",
+    message_passing.check({K: learned["loss"]}, f"the learned decoder at p={p:g}, r={r:g}, d={d}",
                           "Lower sparse.message_passing.learned.lr or steps")  # fmt: skip
     print(f"p={p:g} r={r:g} learned d={d}: loss after {K} steps {learned['loss']:.5f}, sample risk "
           f"{fit['train_loss_initial']:.5f} -> {fit['train_loss']:.5f}")  # fmt: skip
@@ -38,7 +38,8 @@ def main(sm) -> None:
         records.append({"encoder": "trained", "d": d, "n": n, "seed": meta["seed"], "run": path, **res})
     for rec in records:
         message_passing.check(
-            rec, f"the unrolled decoder on the {rec['encoder']} encoder at p={p:g}, r={r:g}, d={rec['d']}"
+            dict(enumerate(rec["loss"])),
+            f"the unrolled decoder on the {rec['encoder']} encoder at p={p:g}, r={r:g}, d={rec['d']}",
         )
         print(f"p={p:g} r={r:g} {rec['encoder']} d={rec['d']}: loss by depth {[round(x, 5) for x in rec['loss']]}, "
               f"state evolution {[round(x, 5) for x in rec['state_evolution']]}")  # fmt: skip
