@@ -38,6 +38,8 @@ from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from bench_job_overhead import _START, _median_seconds, job_walls, matmul_gflops  # noqa: E402  (beside this file)
 
 # --- counting the work of one job -------------------------------------------------------------------------
 
@@ -165,14 +167,12 @@ def count_one(script: str, target: str, overlays: list[str], out: str) -> None:
 
 # --- the run's jobs ---------------------------------------------------------------------------------------
 
-_JOB = re.compile(r"^\[(?P<ts>[^\]]+)\]\n(?:local)?rule (?P<rule>\w+):\n(?P<body>(?:    .*\n)+)", re.M)
-
 
 def job_outputs(log_dir: Path) -> dict[str, tuple[str, list[str]]]:
     """{benchmark file relative to results/benchmarks/: (rule, its outputs)} from the run's Snakemake logs."""
     jobs = {}
     for log in sorted(log_dir.glob("*.snakemake.log")):
-        for m in _JOB.finditer(log.read_text()):
+        for m in _START.finditer(log.read_text()):
             bench = re.search(r"^    benchmark: results/benchmarks/(\S+)$", m["body"], re.M)
             output = re.search(r"^    output: (.+)$", m["body"], re.M)
             if bench and output:
@@ -240,9 +240,6 @@ def main() -> None:
     if a.count:
         count_one(a.count[0], a.count[1], a.configfile, a.count[2])
         return
-
-    sys.path.insert(0, str(HERE))
-    from bench_job_overhead import _median_seconds, job_walls, matmul_gflops
 
     from signae import reporting
 
