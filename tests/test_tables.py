@@ -308,3 +308,26 @@ def test_message_passing_table_has_the_learned_decoder_at_its_last_depth(tmp_pat
     (learned,) = table[table.kind == "learned"].itertuples()
     assert (learned.depth, learned.loss, learned.loss_se, learned.predicted, learned.d) == (2, 0.35, 0.012, 0.323, 64)
     assert list(table[table.kind == "state evolution"].loss) == [0.68, 0.40, 0.32]
+
+
+def test_table_builders_and_plotters_start_without_torch():
+    """A figure's table and plot jobs import their modules without torch (about a second of every such job's
+    start): only the builders that use the sparse source's formulas or the Gaussian twin's (signae.sparse,
+    signae.universality) import it, inside themselves. A top-level torch import in signae.tables, signae.linalg,
+    signae.evaluate or anything else they import makes this fail; so does calling a builder that needs it."""
+    import subprocess
+    import sys
+
+    def imports_torch(code: str) -> bool:
+        out = subprocess.run(
+            [sys.executable, "-c", f"{code}\nimport sys; print('torch' in sys.modules)"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        return out.stdout.strip() == "True"
+
+    assert not imports_torch("import signae.tables, signae.plotting, signae.claims, signae.registry")
+    # the check itself sees torch when it is there: the sparse table's builder imports it when called
+    assert imports_torch("import signae.tables as t\ntry:\n    t.sparse_table([])\nexcept Exception:\n    pass")

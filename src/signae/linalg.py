@@ -4,18 +4,18 @@ matrix powers of a symmetric matrix. Each lives here once."""
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 
 def unit_rows(B):
     """Bbar: B with unit-norm rows; sign(Bx) depends only on these directions (docs/theory.md eq. (1)).
     (n, d) -> (n, d).
 
-    Works on a torch tensor (differentiable, stays on its device) and on a numpy array.
+    Works on a numpy array and on a torch tensor (differentiable, stays on its device). This module does
+    not import torch, so that the table builders, which use it on arrays, start without it.
     """
-    if isinstance(B, torch.Tensor):
-        return B / B.norm(dim=1, keepdim=True)
-    return B / np.linalg.norm(B, axis=1, keepdims=True)
+    if isinstance(B, np.ndarray):
+        return B / np.linalg.norm(B, axis=1, keepdims=True)
+    return B / B.norm(dim=1, keepdim=True)
 
 
 def haar_rotation(d: int, seed: int) -> np.ndarray:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import evaluate, sparse, theory, universality
+from . import evaluate, theory
 from .images import flatten, load_images, load_prepared
 from .runs import load
 from .spectra import gaussian_covariance
@@ -290,6 +290,8 @@ def universality_table(
     the twin-sample rows also carry ``loss_fitted_decoder`` (their encoder with the decoder fitted on as many
     samples as the training split has rows), NaN elsewhere.
     """
+    from . import universality  # here, not at the top: it imports torch, which the other builders do without
+
     rows = []
     for (dataset, variant), path in preps.items():
         info = json.loads(Path(path).read_text())
@@ -435,6 +437,8 @@ def sparse_table(runs, deep=()) -> pd.DataFrame:
     ``deep``: the deep decoders (signae.deep_decoder, eq. (42)), one "deep" row each, with the linear
     decoder's and the learned denoiser's losses on the same test samples (``paired_linear``,
     ``paired_learned``): depth's gain is loss / paired_learned - 1."""
+    from . import sparse  # here, not at the top: it imports torch, which the other builders do without
+
     rows, metas = [], []
     for path in runs:
         meta, arrays = load(path)
@@ -523,6 +527,8 @@ def phase_table(points) -> pd.DataFrame:
     rotation and the identity at the same d with the same decoder fit), each with ``critical`` = p*(n) of
     eq. (54); rows of kind "theory": the closed forms on a grid of p per d and r, the axis-aligned risk
     (eq. (52), "identity") and R*(r) ("rotation, d -> infinity")."""
+    from . import sparse  # here, not at the top: it imports torch, which the other builders do without
+
     rows, shapes = [], set()
     for path in points:
         rec = json.loads(Path(path).read_text())

@@ -18,6 +18,7 @@ rule dataset:
         paths.log("dataset", paths.IMAGES),
     benchmark:
         paths.benchmark("dataset", paths.IMAGES)
+    priority: REAL_DATA_FIRST  # the longest chain starts first (common.smk)
     conda:
         "../../environment.yml"
     params:
@@ -43,6 +44,7 @@ rule preprocess:
         paths.log("preprocess", paths.VARIANT),
     benchmark:
         paths.benchmark("preprocess", paths.VARIANT)
+    priority: REAL_DATA_FIRST  # the longest chain starts first (common.smk)
     shadow:
         SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:

@@ -46,6 +46,7 @@ rule real_denoiser:
         paths.log("real_denoiser", paths.REAL_DENOISER),
     benchmark:
         paths.benchmark("real_denoiser", paths.REAL_DENOISER)
+    priority: REAL_DATA_FIRST  # the longest chain starts first (common.smk)
     shadow:
         SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:

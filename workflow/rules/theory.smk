@@ -41,6 +41,7 @@ rule designed_real:
         paths.log("designed_real", paths.DESIGNED),
     benchmark:
         paths.benchmark("designed_real", paths.DESIGNED)
+    priority: REAL_DATA_FIRST  # the longest chain starts first (common.smk)
     shadow:
         SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
@@ -71,6 +72,7 @@ rule gaussian_twin:
         paths.log("gaussian_twin", paths.TWIN),
     benchmark:
         paths.benchmark("gaussian_twin", paths.TWIN)
+    priority: REAL_DATA_FIRST  # the longest chain starts first (common.smk)
     shadow:
         SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
@@ -100,6 +102,7 @@ rule twin_trainer:
         paths.log("twin_trainer", paths.TWIN_TRAINER),
     benchmark:
         paths.benchmark("twin_trainer", paths.TWIN_TRAINER)
+    priority: REAL_DATA_FIRST  # the longest chain starts first (common.smk)
     shadow:
         SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
@@ -131,6 +134,7 @@ rule structure:
         paths.log("structure", paths.STRUCTURE),
     benchmark:
         paths.benchmark("structure", paths.STRUCTURE)
+    priority: REAL_DATA_FIRST  # the longest chain starts first (common.smk)
     shadow:
         SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:

@@ -42,6 +42,7 @@ rule train_real:
         paths.log("train_real", paths.REAL_RUN),
     benchmark:
         paths.benchmark("train_real", paths.REAL_RUN)
+    priority: REAL_DATA_FIRST  # the longest chain starts first (common.smk)
     shadow:
         SHADOW  # on a cluster: outputs move into place only when the job succeeds (common.smk)
     conda:
