@@ -217,6 +217,7 @@ def main() -> None:
     ap.add_argument("--configfile", nargs="*", default=[], help="the config files the run was given")
     ap.add_argument("--pick", choices=("median", "longest"), default="median", help="which job of each rule")
     ap.add_argument("--threads", type=int, default=1, help="torch threads of the run's jobs (config threads)")
+    ap.add_argument("--rules", nargs="*", help="count only these rules' jobs (default: every rule)")
     ap.add_argument("--out", help="also write the per-job rows here (CSV)")
     ap.add_argument("--count", nargs=3, metavar=("SCRIPT", "TARGET", "OUT"), help=argparse.SUPPRESS)
     ap.add_argument("--table", help="print the tables of a CSV written by --out, counting nothing")
@@ -271,6 +272,8 @@ def main() -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), os.environ.get("PYTHONPATH", "")])}
         env.pop("SIGNAE_WORKFLOW", None)
         for (stage, rule), grp in jobs.groupby(["stage", "rule"]):
+            if a.rules and rule not in a.rules:
+                continue
             grp = grp.sort_values("seconds")
             job = grp.iloc[len(grp) // 2] if a.pick == "median" else grp.iloc[-1]
             rule_name, outs = outputs.get(f"{job.job}.tsv", (rule, []))
