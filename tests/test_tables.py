@@ -314,7 +314,8 @@ def test_table_builders_and_plotters_start_without_torch():
     """A figure's table and plot jobs import their modules without torch (about a second of every such job's
     start): only the builders that use the sparse source's formulas or the Gaussian twin's (signae.sparse,
     signae.universality) import it, inside themselves. A top-level torch import in signae.tables, signae.linalg,
-    signae.evaluate or anything else they import makes this fail; so does calling a builder that needs it."""
+    signae.evaluate or anything else they import makes this fail. The second assertion shows the probe sees torch
+    when a builder that needs it has been called."""
     import subprocess
     import sys
 
